@@ -1,0 +1,1 @@
+export function placeholder(): i32 { return 0; }

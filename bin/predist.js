@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `predist` command. The TypeScript sources compile to dist/ with `npm run build`.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const entry = new URL("../dist/provisioning/cli.js", import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write("predist: not built yet; run `npm run build` in the predist folder first\n");
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));
