@@ -4,8 +4,15 @@
 // allocate nothing and never trap on bad arguments: they return a status code (assembly/status.ts).
 
 import { RADIO_FRAME_MAX } from "./hal";
-import { OK, ERR_BAD_LENGTH, ERR_BAD_POINTER } from "./status";
+import { OK, ERR_BAD_ARGUMENT, ERR_BAD_LENGTH, ERR_BAD_POINTER } from "./status";
 import { validRegion } from "./memory";
+import { slotsInit } from "./storage/slots";
+import { factoryBoot, factoryTimer, factoryUart } from "./factory/receiver";
+import { netBoot, netRadio, netTimer } from "./net/node";
+
+/** Timer IDs 0-15 belong to the node protocols, 16-23 to the factory receiver. */
+const FACTORY_TIMER_FIRST: i32 = 16;
+const TIMER_LAST: i32 = 23;
 
 /** Capacity of the inbox: the buffer a runtime may copy an incoming event's bytes into. */
 const INBOX_LEN: i32 = 256;
@@ -18,24 +25,28 @@ export function inbox(): usize {
 
 /** Called once after instantiation and after every reset. */
 export function boot(): i32 {
-  return OK;
+  slotsInit();
+  const status = factoryBoot();
+  if (status != OK) return status;
+  return netBoot();
 }
 
 /** A radio frame of `len` bytes at `ptr` was received. */
 export function on_radio(ptr: usize, len: i32): i32 {
   if (len <= 0 || len > RADIO_FRAME_MAX) return ERR_BAD_LENGTH;
   if (!validRegion(ptr, len, RADIO_FRAME_MAX)) return ERR_BAD_POINTER;
-  return OK;
+  return netRadio(ptr, len);
 }
 
 /** `len` bytes at `ptr` arrived on the UART. */
 export function on_uart(ptr: usize, len: i32): i32 {
   if (len <= 0 || len > INBOX_LEN) return ERR_BAD_LENGTH;
   if (!validRegion(ptr, len, INBOX_LEN)) return ERR_BAD_POINTER;
-  return OK;
+  return factoryUart(ptr, len);
 }
 
 /** Timer `timerId` armed with hal.timer_start fired. */
 export function on_timer(timerId: i32): i32 {
-  return OK;
+  if (timerId < 0 || timerId > TIMER_LAST) return ERR_BAD_ARGUMENT;
+  return timerId >= FACTORY_TIMER_FIRST ? factoryTimer(timerId) : netTimer(timerId);
 }
