@@ -7,6 +7,7 @@ import { CliError, EXIT, EXIT_CODE_TABLE } from "./errors.js";
 import { registerAuthorityCommands } from "./commands/authority.js";
 import { registerStoreCommands } from "./commands/store.js";
 import { registerSerialCommands } from "./commands/serial.js";
+import { registerSimulateCommands } from "./commands/simulate.js";
 
 /** Help headings, by task. Each command file puts its commands under one of these. */
 export const GROUP = {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerAuthorityCommands(program);
   registerStoreCommands(program);
   registerSerialCommands(program);
+  registerSimulateCommands(program);
 
   program.addHelpText(
     "after",
