@@ -15,6 +15,7 @@ export const ERR_HAL: i32 = 7; // a HAL call returned an error
 
 // 16-31: crypto core.
 export const ERR_INVALID_TAG: i32 = 16; // authentication failed; output wiped
+export const ERR_CRYPTO_STATE: i32 = 17; // a streaming crypto call out of order or past its length
 
 // 32-63: node protocols (ring store, discovery, handshake, path keys, frames, revocation).
 

@@ -11,6 +11,7 @@ export const STATUS_TEXT: ReadonlyMap<number, string> = new Map([
   [6, "a fixed-size table or buffer on the node is full"],
   [7, "a hardware (HAL) call failed on the node"],
   [16, "authentication failed (invalid tag)"],
+  [17, "a streaming crypto call came out of order or went past its declared length"],
 ]);
 
 /** Text for a firmware status code; unknown codes are named by number. */

@@ -1,7 +1,70 @@
-// STUB: signatures only, implemented by the crypto core work.
-export function constantTimeEqual(a: usize, b: usize, len: i32): bool { return false; }
-export function wipe(ptr: usize, len: i32): void {}
+// Byte helpers of the crypto core: wiping, constant-time comparison and CRC-32.
+//
+// CRC-32 is the IEEE 802.3 / zlib checksum (reflected polynomial 0xEDB88320, initial value and
+// final xor 0xFFFFFFFF). It detects accidental corruption of images and flash frames; it is not
+// a tag and protects against no adversary. Processing is a nibble at a time with a 16-entry table
+// (64 bytes of RAM, built on first use) as a compromise between a 1 KiB byte table and the
+// bit-at-a-time loop (docs/crypto.md, "CRC-32").
+//
+// Every function here takes raw addresses and trusts them: callers (assembly/crypto/exports.ts
+// and the firmware) validate (pointer, length) pairs first. A length <= 0 does nothing.
+
+/** Reflected CRC-32 polynomial of IEEE 802.3 (x^32 + x^26 + ... + 1, bit-reversed). */
+const CRC32_POLY: u32 = 0xedb88320;
+const CRC32_TABLE_ENTRIES: i32 = 16;
+const CRC32_NIBBLE_BITS: u32 = 4;
+const CRC32_TABLE = memory.data(CRC32_TABLE_ENTRIES * 4, 4);
+
+/** Overwrites [ptr, ptr + len) with zeros. */
+export function wipe(ptr: usize, len: i32): void {
+  for (let i = 0; i < len; i++) store<u8>(ptr + <usize>i, 0);
+}
+
+/** XORs the `len` bytes at `src` into `dst` (the two may be the same address). */
+export function xorInto(dst: usize, src: usize, len: i32): void {
+  for (let i = 0; i < len; i++) {
+    const at = <usize>i;
+    store<u8>(dst + at, load<u8>(dst + at) ^ load<u8>(src + at));
+  }
+}
+
+/** Copies `len` bytes from `src` to `dst`, forwards (safe when dst <= src). */
+export function copyBytes(dst: usize, src: usize, len: i32): void {
+  for (let i = 0; i < len; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+}
+
+/**
+ * True when the `len` bytes at `a` and `b` are equal. The time depends on `len` only: every byte
+ * is read and the differences are accumulated without an early exit.
+ */
+export function constantTimeEqual(a: usize, b: usize, len: i32): bool {
+  let diff: u32 = 0;
+  for (let i = 0; i < len; i++) diff |= load<u8>(a + <usize>i) ^ load<u8>(b + <usize>i);
+  return diff == 0;
+}
+
+function crc32TableInit(): void {
+  for (let n = 0; n < CRC32_TABLE_ENTRIES; n++) {
+    let c = <u32>n;
+    for (let bit: u32 = 0; bit < CRC32_NIBBLE_BITS; bit++) c = (c >>> 1) ^ (CRC32_POLY & -(c & 1));
+    store<u32>(CRC32_TABLE + (<usize>n << 2), c);
+  }
+}
+
+/** Continues a CRC-32: crc32Update(crc32(a), b) == crc32(a || b); crc32Update(0, x) == crc32(x). */
+export function crc32Update(crc: u32, ptr: usize, len: i32): u32 {
+  // Entry 1 of the table is the polynomial's image of 1, never zero once built.
+  if (load<u32>(CRC32_TABLE, 4) == 0) crc32TableInit();
+  let c = ~crc;
+  for (let i = 0; i < len; i++) {
+    c ^= load<u8>(ptr + <usize>i);
+    c = (c >>> CRC32_NIBBLE_BITS) ^ load<u32>(CRC32_TABLE + (<usize>(c & 15) << 2));
+    c = (c >>> CRC32_NIBBLE_BITS) ^ load<u32>(CRC32_TABLE + (<usize>(c & 15) << 2));
+  }
+  return ~c;
+}
+
 /** CRC-32 (IEEE, as zlib) of [ptr, ptr + len). */
-export function crc32(ptr: usize, len: i32): u32 { return 0; }
-/** Continues a CRC-32: crc32Update(crc32(a), b) == crc32(a || b). */
-export function crc32Update(crc: u32, ptr: usize, len: i32): u32 { return 0; }
+export function crc32(ptr: usize, len: i32): u32 {
+  return crc32Update(0, ptr, len);
+}
