@@ -10,12 +10,13 @@
 import { checkBytes, ccmOpen, ccmSeal, cmac, kdf, KEY_LEN, mmoHash, oneWay } from "../crypto/index.js";
 
 export const FRAME_MAX = 127;
-export const HEADER_LEN = 5;
+export const HEADER_LEN = 9;
 export const NONCE_LEN = 8;
 export const TAG_LEN = 8;
 export const SEQ_LEN = 4;
-export const BROADCAST_ID = 0xffff;
-export const AUTHORITY_ID = 0xfffe;
+export const BROADCAST_ID = 0xffffffff;
+/** Node ID 0 is never a node's (docs/image-format.md): the key authority's frames use it. */
+export const AUTHORITY_ID = 0;
 
 export const TYPE_HELLO = 0x01;
 export const TYPE_LINK_INIT = 0x02;
@@ -26,19 +27,19 @@ export const TYPE_PATH_KEY = 0x11;
 export const TYPE_REVOKE = 0x20;
 export const TYPE_DISCLOSE = 0x21;
 
-export const HELLO_FIXED_LEN = 15;
-export const HELLO_IDS_MAX = 56;
+export const HELLO_FIXED_LEN = 19;
+export const HELLO_IDS_MAX = 27;
 export const HELLO_PARTS_MAX = 16;
-export const LINK_INIT_FIXED_LEN = 16;
+export const LINK_INIT_FIXED_LEN = 19;
 export const SELECT_MAX = 8;
-export const LINK_RESP_LEN = 21;
-export const LINK_CONFIRM_LEN = 13;
+export const LINK_RESP_LEN = 25;
+export const LINK_CONFIRM_LEN = 17;
 export const SECURE_OVERHEAD = HEADER_LEN + SEQ_LEN + TAG_LEN;
 export const DATA_PAYLOAD_MAX = FRAME_MAX - SECURE_OVERHEAD;
-export const PATH_PAYLOAD_LEN = 25;
-export const REVOKE_FIXED_LEN = 9 + TAG_LEN;
-export const REVOKE_IDS_MAX = (FRAME_MAX - REVOKE_FIXED_LEN) >> 1;
-export const DISCLOSE_LEN = 23;
+export const PATH_PAYLOAD_LEN = 29;
+export const REVOKE_FIXED_LEN = HEADER_LEN + 6 + TAG_LEN;
+export const REVOKE_IDS_MAX = (FRAME_MAX - REVOKE_FIXED_LEN) >> 2;
+export const DISCLOSE_LEN = HEADER_LEN + 4 + 16;
 /** CCM* security level ENC-MIC-64 (IEEE 802.15.4 table 95), the last byte of the nonce. */
 export const CCM_LEVEL = 0x06;
 /** Link handshake modes: the scheme's pair key, or a path key. */
@@ -57,8 +58,8 @@ export interface Header {
 }
 
 function checkId(name: string, id: number): void {
-  if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
-    throw new RangeError(`${name}: expected a u16 node or key ID, got ${id}`);
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+    throw new RangeError(`${name}: expected a u32 node or key ID, got ${id}`);
   }
 }
 
@@ -66,14 +67,8 @@ function header(out: Uint8Array, h: Header): void {
   checkId("src", h.src);
   checkId("dst", h.dst);
   out[0] = h.type;
-  out[1] = h.src >>> 8;
-  out[2] = h.src & 0xff;
-  out[3] = h.dst >>> 8;
-  out[4] = h.dst & 0xff;
-}
-
-function u16(bytes: Uint8Array, at: number): number {
-  return (bytes[at] << 8) | bytes[at + 1];
+  putU32(out, 1, h.src);
+  putU32(out, 5, h.dst);
 }
 
 function putU16(bytes: Uint8Array, at: number, value: number): void {
@@ -96,7 +91,7 @@ export function decodeHeader(frame: Uint8Array): Header {
   if (frame.length < HEADER_LEN || frame.length > FRAME_MAX) {
     throw new RangeError(`frame: expected ${HEADER_LEN} to ${FRAME_MAX} bytes, got ${frame.length}`);
   }
-  return { type: frame[0], src: u16(frame, 1), dst: u16(frame, 3) };
+  return { type: frame[0], src: u32(frame, 1), dst: u32(frame, 5) };
 }
 
 function expectType(frame: Uint8Array, type: number, name: string): Header {
@@ -136,14 +131,14 @@ export function encodeHello(
   const frames: Uint8Array[] = [];
   for (let part = 0; part < parts; part++) {
     const chunk = ids.slice(part * HELLO_IDS_MAX, (part + 1) * HELLO_IDS_MAX);
-    const frame = new Uint8Array(HELLO_FIXED_LEN + 2 * chunk.length);
+    const frame = new Uint8Array(HELLO_FIXED_LEN + 4 * chunk.length);
     header(frame, { type: TYPE_HELLO, src, dst });
     frame.set(nonce, HEADER_LEN);
-    frame[13] = scheme;
-    frame[14] = (part << 4) | (parts - 1);
+    frame[17] = scheme;
+    frame[18] = (part << 4) | (parts - 1);
     chunk.forEach((id, i) => {
       checkId("id", id);
-      putU16(frame, HELLO_FIXED_LEN + 2 * i, id);
+      putU32(frame, HELLO_FIXED_LEN + 4 * i, id);
     });
     frames.push(frame);
   }
@@ -152,17 +147,17 @@ export function encodeHello(
 
 export function decodeHello(frame: Uint8Array): Hello {
   const h = expectType(frame, TYPE_HELLO, "HELLO");
-  if (frame.length < HELLO_FIXED_LEN || (frame.length - HELLO_FIXED_LEN) % 2 !== 0) {
-    throw new RangeError(`HELLO: expected 15 + 2n bytes, got ${frame.length}`);
+  if (frame.length < HELLO_FIXED_LEN || (frame.length - HELLO_FIXED_LEN) % 4 !== 0) {
+    throw new RangeError(`HELLO: expected 19 + 4n bytes, got ${frame.length}`);
   }
   const body: number[] = [];
-  for (let at = HELLO_FIXED_LEN; at < frame.length; at += 2) body.push(u16(frame, at));
+  for (let at = HELLO_FIXED_LEN; at < frame.length; at += 4) body.push(u32(frame, at));
   return {
     ...h,
-    nonce: frame.slice(5, 13),
-    scheme: frame[13],
-    part: frame[14] >>> 4,
-    parts: (frame[14] & 0x0f) + 1,
+    nonce: frame.slice(9, 17),
+    scheme: frame[17],
+    part: frame[18] >>> 4,
+    parts: (frame[18] & 0x0f) + 1,
     body,
   };
 }
@@ -183,14 +178,14 @@ export function encodeLinkInit(
   if (selector.length > SELECT_MAX) {
     throw new RangeError(`selector: expected at most ${SELECT_MAX} IDs, got ${selector.length}`);
   }
-  const frame = new Uint8Array(LINK_INIT_FIXED_LEN + 2 * selector.length);
+  const frame = new Uint8Array(LINK_INIT_FIXED_LEN + 4 * selector.length);
   header(frame, { type: TYPE_LINK_INIT, src, dst });
-  frame.set(nonce, 5);
-  frame[13] = mode;
-  frame[14] = selector.length;
+  frame.set(nonce, 9);
+  frame[17] = mode;
+  frame[18] = selector.length;
   selector.forEach((id, i) => {
     checkId("selector", id);
-    putU16(frame, LINK_INIT_FIXED_LEN + 2 * i, id);
+    putU32(frame, LINK_INIT_FIXED_LEN + 4 * i, id);
   });
   return frame;
 }
@@ -198,11 +193,11 @@ export function encodeLinkInit(
 export function decodeLinkInit(frame: Uint8Array): LinkInit {
   const h = expectType(frame, TYPE_LINK_INIT, "LINK_INIT");
   if (frame.length < LINK_INIT_FIXED_LEN) throw new RangeError(`LINK_INIT: too short`);
-  const count = frame[14];
-  expectLen("LINK_INIT", frame, LINK_INIT_FIXED_LEN + 2 * count);
+  const count = frame[18];
+  expectLen("LINK_INIT", frame, LINK_INIT_FIXED_LEN + 4 * count);
   const selector: number[] = [];
-  for (let i = 0; i < count; i++) selector.push(u16(frame, LINK_INIT_FIXED_LEN + 2 * i));
-  return { ...h, nonce: frame.slice(5, 13), mode: frame[13], selector };
+  for (let i = 0; i < count; i++) selector.push(u32(frame, LINK_INIT_FIXED_LEN + 4 * i));
+  return { ...h, nonce: frame.slice(9, 17), mode: frame[17], selector };
 }
 
 export function encodeLinkResp(src: number, dst: number, nonce: Uint8Array, tag: Uint8Array) {
@@ -210,29 +205,29 @@ export function encodeLinkResp(src: number, dst: number, nonce: Uint8Array, tag:
   checkBytes("tag", tag, TAG_LEN);
   const frame = new Uint8Array(LINK_RESP_LEN);
   header(frame, { type: TYPE_LINK_RESP, src, dst });
-  frame.set(nonce, 5);
-  frame.set(tag, 13);
+  frame.set(nonce, 9);
+  frame.set(tag, 17);
   return frame;
 }
 
 export function decodeLinkResp(frame: Uint8Array): Header & { nonce: Uint8Array; tag: Uint8Array } {
   const h = expectType(frame, TYPE_LINK_RESP, "LINK_RESP");
   expectLen("LINK_RESP", frame, LINK_RESP_LEN);
-  return { ...h, nonce: frame.slice(5, 13), tag: frame.slice(13, 21) };
+  return { ...h, nonce: frame.slice(9, 17), tag: frame.slice(17, 25) };
 }
 
 export function encodeLinkConfirm(src: number, dst: number, tag: Uint8Array): Uint8Array {
   checkBytes("tag", tag, TAG_LEN);
   const frame = new Uint8Array(LINK_CONFIRM_LEN);
   header(frame, { type: TYPE_LINK_CONFIRM, src, dst });
-  frame.set(tag, 5);
+  frame.set(tag, 9);
   return frame;
 }
 
 export function decodeLinkConfirm(frame: Uint8Array): Header & { tag: Uint8Array } {
   const h = expectType(frame, TYPE_LINK_CONFIRM, "LINK_CONFIRM");
   expectLen("LINK_CONFIRM", frame, LINK_CONFIRM_LEN);
-  return { ...h, tag: frame.slice(5, 13) };
+  return { ...h, tag: frame.slice(9, 17) };
 }
 
 /** Shared material of q-composite: MMO hash of the shared keys in ascending key-ID order. */
@@ -245,11 +240,11 @@ export function qCompositeMaterial(keysInIdOrder: readonly Uint8Array[]): Uint8A
 }
 
 function transcript(idI: number, idR: number, nI: Uint8Array, nR: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 2 * NONCE_LEN);
-  putU16(out, 0, idI);
-  putU16(out, 2, idR);
-  out.set(checkBytes("nI", nI, NONCE_LEN), 4);
-  out.set(checkBytes("nR", nR, NONCE_LEN), 12);
+  const out = new Uint8Array(8 + 2 * NONCE_LEN);
+  putU32(out, 0, idI);
+  putU32(out, 4, idR);
+  out.set(checkBytes("nI", nI, NONCE_LEN), 8);
+  out.set(checkBytes("nR", nR, NONCE_LEN), 16);
   return out;
 }
 
@@ -284,8 +279,8 @@ export function linkKeys(
 
 export function secureNonce(src: number, dst: number, seq: number): Uint8Array {
   const nonce = new Uint8Array(13);
-  putU16(nonce, 4, src);
-  putU16(nonce, 6, dst);
+  putU32(nonce, 0, src);
+  putU32(nonce, 4, dst);
   putU32(nonce, 8, seq);
   nonce[12] = CCM_LEVEL;
   return nonce;
@@ -334,10 +329,10 @@ export function encodePathKeyPayload(p: PathKeyPayload): Uint8Array {
   checkId("target", p.target);
   const out = new Uint8Array(PATH_PAYLOAD_LEN);
   putU32(out, 0, p.pathId);
-  putU16(out, 4, p.origin);
-  putU16(out, 6, p.target);
-  out[8] = p.hopsLeft;
-  out.set(checkBytes("pathKey", p.pathKey, KEY_LEN), 9);
+  putU32(out, 4, p.origin);
+  putU32(out, 8, p.target);
+  out[12] = p.hopsLeft;
+  out.set(checkBytes("pathKey", p.pathKey, KEY_LEN), 13);
   return out;
 }
 
@@ -345,10 +340,10 @@ export function decodePathKeyPayload(payload: Uint8Array): PathKeyPayload {
   expectLen("PATH_KEY payload", payload, PATH_PAYLOAD_LEN);
   return {
     pathId: u32(payload, 0),
-    origin: u16(payload, 4),
-    target: u16(payload, 6),
-    hopsLeft: payload[8],
-    pathKey: payload.slice(9, 25),
+    origin: u32(payload, 4),
+    target: u32(payload, 8),
+    hopsLeft: payload[12],
+    pathKey: payload.slice(13, 29),
   };
 }
 
@@ -362,21 +357,21 @@ export interface Revocation {
   revokedKeys: readonly number[];
 }
 
-/** The interval's tag key: Km = KDF(K_i, "predist revoke", interval u16, 16). */
+/** The interval's tag key: Km = KDF(K_i, "predist revoke", interval u32, 16). */
 export function revokeTagKey(chainKey: Uint8Array, interval: number): Uint8Array {
-  const context = new Uint8Array(2);
-  putU16(context, 0, interval);
+  const context = new Uint8Array(4);
+  putU32(context, 0, interval);
   return kdf(checkBytes("chainKey", chainKey, KEY_LEN), REVOKE_LABEL, context, KEY_LEN);
 }
 
 /**
- * Encodes a revocation as one or more REVOKE frames (at most 51 IDs each), each tagged under the
+ * Encodes a revocation as one or more REVOKE frames (at most 26 IDs each), each tagged under the
  * chain key K_i of `interval`. The chain key itself is sent later with encodeDisclosure().
  */
 export function encodeRevocation(revocation: Revocation, chainKey: Uint8Array): Uint8Array[] {
   const { interval, revokedNodes, revokedKeys } = revocation;
-  if (!Number.isInteger(interval) || interval < 1 || interval > 0xffff) {
-    throw new RangeError(`interval: expected 1 to 65535, got ${interval}`);
+  if (!Number.isInteger(interval) || interval < 1 || interval > 0xffffffff) {
+    throw new RangeError(`interval: expected 1 to 2^32 - 1, got ${interval}`);
   }
   const tagKey = revokeTagKey(chainKey, interval);
   const ids = [
@@ -388,14 +383,14 @@ export function encodeRevocation(revocation: Revocation, chainKey: Uint8Array): 
     const chunk = ids.slice(at, at + REVOKE_IDS_MAX);
     const nodes = chunk.filter((e) => e.node).map((e) => e.id);
     const keys = chunk.filter((e) => !e.node).map((e) => e.id);
-    const frame = new Uint8Array(REVOKE_FIXED_LEN + 2 * chunk.length);
+    const frame = new Uint8Array(REVOKE_FIXED_LEN + 4 * chunk.length);
     header(frame, { type: TYPE_REVOKE, src: AUTHORITY_ID, dst: BROADCAST_ID });
-    putU16(frame, 5, interval);
-    frame[7] = nodes.length;
-    frame[8] = keys.length;
+    putU32(frame, 9, interval);
+    frame[13] = nodes.length;
+    frame[14] = keys.length;
     [...nodes, ...keys].forEach((id, i) => {
       checkId("revoked ID", id);
-      putU16(frame, 9 + 2 * i, id);
+      putU32(frame, 15 + 4 * i, id);
     });
     const body = frame.subarray(0, frame.length - TAG_LEN);
     frame.set(cmac(tagKey, body).subarray(0, TAG_LEN), body.length);
@@ -408,29 +403,29 @@ export function encodeRevocation(revocation: Revocation, chainKey: Uint8Array): 
 export function decodeRevocation(frame: Uint8Array): Revocation & { tag: Uint8Array } {
   expectType(frame, TYPE_REVOKE, "REVOKE");
   if (frame.length < REVOKE_FIXED_LEN) throw new RangeError(`REVOKE: too short`);
-  const a = frame[7];
-  const b = frame[8];
-  expectLen("REVOKE", frame, REVOKE_FIXED_LEN + 2 * (a + b));
+  const a = frame[13];
+  const b = frame[14];
+  expectLen("REVOKE", frame, REVOKE_FIXED_LEN + 4 * (a + b));
   const revokedNodes: number[] = [];
   const revokedKeys: number[] = [];
-  for (let i = 0; i < a; i++) revokedNodes.push(u16(frame, 9 + 2 * i));
-  for (let i = 0; i < b; i++) revokedKeys.push(u16(frame, 9 + 2 * (a + i)));
-  return { interval: u16(frame, 5), revokedNodes, revokedKeys, tag: frame.slice(frame.length - 8) };
+  for (let i = 0; i < a; i++) revokedNodes.push(u32(frame, 15 + 4 * i));
+  for (let i = 0; i < b; i++) revokedKeys.push(u32(frame, 15 + 4 * (a + i)));
+  return { interval: u32(frame, 9), revokedNodes, revokedKeys, tag: frame.slice(frame.length - 8) };
 }
 
 /** DISCLOSE: publishes chain key K_i of `interval`. */
 export function encodeDisclosure(interval: number, chainKey: Uint8Array): Uint8Array {
   const frame = new Uint8Array(DISCLOSE_LEN);
   header(frame, { type: TYPE_DISCLOSE, src: AUTHORITY_ID, dst: BROADCAST_ID });
-  putU16(frame, 5, interval);
-  frame.set(checkBytes("chainKey", chainKey, KEY_LEN), 7);
+  putU32(frame, 9, interval);
+  frame.set(checkBytes("chainKey", chainKey, KEY_LEN), 13);
   return frame;
 }
 
 export function decodeDisclosure(frame: Uint8Array): { interval: number; chainKey: Uint8Array } {
   expectType(frame, TYPE_DISCLOSE, "DISCLOSE");
   expectLen("DISCLOSE", frame, DISCLOSE_LEN);
-  return { interval: u16(frame, 5), chainKey: frame.slice(7, 23) };
+  return { interval: u32(frame, 9), chainKey: frame.slice(13, 29) };
 }
 
 /**
