@@ -1,7 +1,263 @@
-// STUB: signatures only, implemented by the crypto core work.
-/** CCM* seal with a 13-byte nonce: writes ciphertext || tag (tagLen 0, 4, 8, 16) to `out`. */
+// AES-CCM* as IEEE 802.15.4 uses it (IEEE 802.15.4-2006 annex B; CCM itself is NIST SP 800-38C
+// and RFC 3610): 13-byte nonce, so the length field is L = 2 bytes and a payload is at most
+// 65,535 bytes; tags of 4, 8 or 16 bytes; and tagLen 0, the encryption-only level, which is plain
+// CTR from counter block A_1 with no authentication (annex B.4 with M = 0). The MIC-only level is
+// the caller passing every byte as AAD and an empty payload.
+//
+// Streaming: ccmStart fixes the key, nonce and both lengths (CCM puts the payload length in B_0,
+// RFC 3610 section 2.2), then ccmAad chunks, then ccmEncrypt or ccmDecrypt chunks, then ccmFinish
+// (writes the tag) or ccmVerify (checks it). The context lives in caller memory:
+//   [0, 176)   AES key schedule             [176, 192) CBC-MAC value X_i (RFC 3610 2.2)
+//   [192, 208) counter block A_i            [208, 224) keystream block S_i
+//   [224, 240) pending CBC-MAC input        then i32 fields: pending count, AAD bytes left,
+//   payload bytes left, tag length, keystream bytes used, phase marker.
+// Any call out of order, or past a declared length, wipes the context and returns
+// ERR_CRYPTO_STATE; so does every later call on it (fail closed).
+//
+// Not protected: streaming decryption releases plaintext before the tag is checked; a caller of
+// ccmDecrypt must discard (and wipe) it unless ccmVerify returns OK. ccmOpen does that itself.
+// Nonce uniqueness under one key is the caller's duty (802.15.4 frame counters). The
+// encryption-only level authenticates nothing.
+
+import { AES_BLOCK_LEN, AES_SCHEDULE_LEN, aesEncryptBlock, aesExpandKey } from "./aes";
+import { ctrIncrement } from "./ctr";
+import { xorBlock } from "./cmac";
+import { constantTimeEqual, copyBytes, wipe } from "./util";
+import {
+  OK, ERR_BAD_ARGUMENT, ERR_BAD_LENGTH, ERR_CRYPTO_STATE, ERR_INVALID_TAG,
+} from "../status";
+
+export const CCM_NONCE_LEN: i32 = 13;
+/** Bytes of the length field: L = 15 - nonce length (RFC 3610 section 2). */
+const CCM_L: i32 = 15 - CCM_NONCE_LEN;
+/** The largest payload a 2-byte length field can state. */
+export const CCM_DATA_MAX: i32 = (1 << (8 * CCM_L)) - 1;
+export const CCM_TAG_MAX: i32 = 16;
+/** B_0 flag bit saying AAD follows (RFC 3610 section 2.2). */
+const FLAG_ADATA: u32 = 0x40;
+/** AAD shorter than 2^16 - 2^8 has a 2-byte length; longer gets 0xFF 0xFE and 4 bytes. */
+const AAD_SHORT_LIMIT: i32 = 0xff00;
+const AAD_LONG_MARK: u32 = 0xfffe;
+
+const CTX_MAC: usize = <usize>AES_SCHEDULE_LEN;
+const CTX_COUNTER: usize = CTX_MAC + 16;
+const CTX_KEYSTREAM: usize = CTX_COUNTER + 16;
+const CTX_PENDING: usize = CTX_KEYSTREAM + 16;
+const CTX_PENDING_LEN: usize = CTX_PENDING + 16;
+const CTX_AAD_LEFT: usize = CTX_PENDING_LEN + 4;
+const CTX_DATA_LEFT: usize = CTX_AAD_LEFT + 4;
+const CTX_TAG_LEN: usize = CTX_DATA_LEFT + 4;
+const CTX_KEYSTREAM_USED: usize = CTX_TAG_LEN + 4;
+const CTX_PHASE: usize = CTX_KEYSTREAM_USED + 4;
+export const CCM_CTX_LEN: i32 = <i32>CTX_PHASE + 4;
+/** Phase marker of a started context; a wiped (zero) context is idle. */
+const PHASE_ACTIVE: u32 = 0x43434d2a;
+
+const ONE_SHOT_CTX = memory.data(CCM_CTX_LEN, 16);
+const TAG_EXPECTED = memory.data(CCM_TAG_MAX, 16);
+const TAG_RECEIVED = memory.data(CCM_TAG_MAX, 16);
+
+function validTagLen(tagLen: i32): bool {
+  return tagLen == 0 || tagLen == 4 || tagLen == 8 || tagLen == 16;
+}
+
+/** Absorbs the pending block into the CBC-MAC: X_(i+1) = E(X_i xor B_i). */
+function macAbsorb(ctx: usize): void {
+  xorBlock(ctx + CTX_MAC, ctx + CTX_PENDING);
+  aesEncryptBlock(ctx, ctx + CTX_MAC, ctx + CTX_MAC);
+  store<i32>(ctx + CTX_PENDING_LEN, 0);
+}
+
+function macByte(ctx: usize, byte: u32): void {
+  const held = load<i32>(ctx + CTX_PENDING_LEN);
+  store<u8>(ctx + CTX_PENDING + <usize>held, <u8>byte);
+  store<i32>(ctx + CTX_PENDING_LEN, held + 1);
+  if (held + 1 == AES_BLOCK_LEN) macAbsorb(ctx);
+}
+
+/** Zero-pads a partial block and absorbs it (end of the AAD, end of the payload). */
+function macPadFlush(ctx: usize): void {
+  const held = load<i32>(ctx + CTX_PENDING_LEN);
+  if (held == 0) return;
+  wipe(ctx + CTX_PENDING + <usize>held, AES_BLOCK_LEN - held);
+  macAbsorb(ctx);
+}
+
+function fail(ctx: usize): i32 {
+  wipe(ctx, CCM_CTX_LEN);
+  return ERR_CRYPTO_STATE;
+}
+
+/**
+ * Starts CCM* under `key` and the 13-byte `nonce` for exactly `aadLen` AAD bytes and `dataLen`
+ * payload bytes, with a tag of `tagLen` bytes (0, 4, 8 or 16). Returns OK, ERR_BAD_ARGUMENT for
+ * a tag length, or ERR_BAD_LENGTH (the context is then wiped).
+ */
+export function ccmStart(ctx: usize, key: usize, nonce: usize, aadLen: i32, dataLen: i32,
+  tagLen: i32): i32 {
+  wipe(ctx, CCM_CTX_LEN);
+  if (!validTagLen(tagLen)) return ERR_BAD_ARGUMENT;
+  if (aadLen < 0 || dataLen < 0 || dataLen > CCM_DATA_MAX) return ERR_BAD_LENGTH;
+  aesExpandKey(key, ctx);
+  store<i32>(ctx + CTX_AAD_LEFT, aadLen);
+  store<i32>(ctx + CTX_DATA_LEFT, dataLen);
+  store<i32>(ctx + CTX_TAG_LEN, tagLen);
+  store<i32>(ctx + CTX_KEYSTREAM_USED, AES_BLOCK_LEN);
+  store<u32>(ctx + CTX_PHASE, PHASE_ACTIVE);
+
+  // Counter block A_1: flags L - 1, nonce, counter 1 (RFC 3610 section 2.3).
+  const counter = ctx + CTX_COUNTER;
+  store<u8>(counter, <u8>(CCM_L - 1));
+  copyBytes(counter + 1, nonce, CCM_NONCE_LEN);
+  store<u8>(counter, 1, AES_BLOCK_LEN - 1);
+  if (tagLen == 0) return OK;
+
+  // B_0: flags Adata | M' = (M - 2) / 2 in bits 3-5 | L' = L - 1, nonce, l(m) big-endian.
+  const mac = ctx + CTX_MAC;
+  const flags = (aadLen > 0 ? FLAG_ADATA : 0) | (<u32>((tagLen - 2) >> 1) << 3) | <u32>(CCM_L - 1);
+  store<u8>(mac, <u8>flags);
+  copyBytes(mac + 1, nonce, CCM_NONCE_LEN);
+  store<u8>(mac, <u8>(dataLen >> 8), AES_BLOCK_LEN - 2);
+  store<u8>(mac, <u8>dataLen, AES_BLOCK_LEN - 1);
+  aesEncryptBlock(ctx, mac, mac);
+
+  // The encoded AAD length l(a) that starts the AAD blocks (RFC 3610 section 2.2).
+  if (aadLen > 0) {
+    if (aadLen < AAD_SHORT_LIMIT) {
+      macByte(ctx, <u32>aadLen >> 8);
+      macByte(ctx, <u32>aadLen & 0xff);
+    } else {
+      macByte(ctx, AAD_LONG_MARK >> 8);
+      macByte(ctx, AAD_LONG_MARK & 0xff);
+      for (let shift = 24; shift >= 0; shift -= 8) macByte(ctx, (<u32>aadLen >> shift) & 0xff);
+    }
+  }
+  return OK;
+}
+
+/** Feeds `len` AAD bytes; the AAD ends (and is padded) when the declared length is reached. */
+export function ccmAad(ctx: usize, ptr: usize, len: i32): i32 {
+  const left = load<i32>(ctx + CTX_AAD_LEFT);
+  if (load<u32>(ctx + CTX_PHASE) != PHASE_ACTIVE || len < 0 || len > left) return fail(ctx);
+  if (load<i32>(ctx + CTX_TAG_LEN) != 0) {
+    for (let i = 0; i < len; i++) macByte(ctx, load<u8>(ptr + <usize>i));
+    if (len == left) macPadFlush(ctx);
+  }
+  store<i32>(ctx + CTX_AAD_LEFT, left - len);
+  return OK;
+}
+
+function ccmCrypt(ctx: usize, input: usize, output: usize, len: i32, decrypting: bool): i32 {
+  const left = load<i32>(ctx + CTX_DATA_LEFT);
+  if (load<u32>(ctx + CTX_PHASE) != PHASE_ACTIVE || load<i32>(ctx + CTX_AAD_LEFT) != 0
+    || len < 0 || len > left) {
+    return fail(ctx);
+  }
+  const authenticated = load<i32>(ctx + CTX_TAG_LEN) != 0;
+  const keystream = ctx + CTX_KEYSTREAM;
+  let used = load<i32>(ctx + CTX_KEYSTREAM_USED);
+  for (let i = 0; i < len; i++) {
+    if (used == AES_BLOCK_LEN) {
+      aesEncryptBlock(ctx, ctx + CTX_COUNTER, keystream);
+      ctrIncrement(ctx + CTX_COUNTER);
+      used = 0;
+    }
+    // The CBC-MAC runs over the plaintext: read it before `output` (maybe `input`) changes.
+    const inByte = <u32>load<u8>(input + <usize>i);
+    const outByte = inByte ^ <u32>load<u8>(keystream + <usize>used);
+    used++;
+    if (authenticated) macByte(ctx, decrypting ? outByte : inByte);
+    store<u8>(output + <usize>i, <u8>outByte);
+  }
+  store<i32>(ctx + CTX_KEYSTREAM_USED, used);
+  store<i32>(ctx + CTX_DATA_LEFT, left - len);
+  if (len == left && authenticated) macPadFlush(ctx);
+  return OK;
+}
+
+/** Encrypts `len` payload bytes from `input` to `output` (the same address is allowed). */
+export function ccmEncrypt(ctx: usize, input: usize, output: usize, len: i32): i32 {
+  return ccmCrypt(ctx, input, output, len, false);
+}
+
+/** Decrypts `len` payload bytes; the plaintext is unauthenticated until ccmVerify says OK. */
+export function ccmDecrypt(ctx: usize, input: usize, output: usize, len: i32): i32 {
+  return ccmCrypt(ctx, input, output, len, true);
+}
+
+/** The tag U = T xor first-M-bytes(E(A_0)) (RFC 3610 section 2.4), into `tagOut`. */
+function computeTag(ctx: usize, tagOut: usize): i32 {
+  if (load<u32>(ctx + CTX_PHASE) != PHASE_ACTIVE || load<i32>(ctx + CTX_AAD_LEFT) != 0
+    || load<i32>(ctx + CTX_DATA_LEFT) != 0) {
+    return fail(ctx);
+  }
+  const tagLen = load<i32>(ctx + CTX_TAG_LEN);
+  const counter = ctx + CTX_COUNTER;
+  store<u8>(counter, 0, AES_BLOCK_LEN - 2);
+  store<u8>(counter, 0, AES_BLOCK_LEN - 1);
+  aesEncryptBlock(ctx, counter, ctx + CTX_KEYSTREAM);
+  for (let i = 0; i < tagLen; i++) {
+    const at = <usize>i;
+    store<u8>(tagOut + at, load<u8>(ctx + CTX_MAC + at) ^ load<u8>(ctx + CTX_KEYSTREAM + at));
+  }
+  wipe(ctx, CCM_CTX_LEN);
+  return OK;
+}
+
+/** The tag length a started context will write or check (0 when idle). */
+export function ccmTagLen(ctx: usize): i32 {
+  return load<u32>(ctx + CTX_PHASE) == PHASE_ACTIVE ? load<i32>(ctx + CTX_TAG_LEN) : 0;
+}
+
+/** Writes the tag (tagLen bytes; nothing for tagLen 0) to `tagOut` and wipes the context. */
+export function ccmFinish(ctx: usize, tagOut: usize): i32 {
+  return computeTag(ctx, tagOut);
+}
+
+/**
+ * Checks the received tag at `tag` (tagLen bytes) in constant time and wipes the context.
+ * Returns OK, ERR_INVALID_TAG or ERR_CRYPTO_STATE. With tagLen 0 there is nothing to check.
+ */
+export function ccmVerify(ctx: usize, tag: usize): i32 {
+  const tagLen = load<i32>(ctx + CTX_TAG_LEN);
+  const status = computeTag(ctx, TAG_EXPECTED);
+  if (status != OK) return status;
+  const equal = constantTimeEqual(TAG_EXPECTED, tag, tagLen);
+  wipe(TAG_EXPECTED, CCM_TAG_MAX);
+  return equal ? OK : ERR_INVALID_TAG;
+}
+
+/**
+ * CCM* seal with a 13-byte nonce: writes ciphertext || tag (tagLen 0, 4, 8, 16) to `out`, which
+ * may equal `data` but must not overlap `aad`. Returns OK or a status code.
+ */
 export function ccmSeal(key: usize, nonce: usize, aad: usize, aadLen: i32, data: usize,
-  dataLen: i32, tagLen: i32, out: usize): i32 { return 0; }
+  dataLen: i32, tagLen: i32, out: usize): i32 {
+  let status = ccmStart(ONE_SHOT_CTX, key, nonce, aadLen, dataLen, tagLen);
+  if (status == OK) status = ccmAad(ONE_SHOT_CTX, aad, aadLen);
+  if (status == OK) status = ccmEncrypt(ONE_SHOT_CTX, data, out, dataLen);
+  if (status == OK) status = ccmFinish(ONE_SHOT_CTX, out + <usize>dataLen);
+  return status;
+}
+
 /** CCM* open: writes the plaintext to `out`; returns ERR_INVALID_TAG and wipes `out` on failure. */
 export function ccmOpen(key: usize, nonce: usize, aad: usize, aadLen: i32, sealed: usize,
-  sealedLen: i32, tagLen: i32, out: usize): i32 { return 0; }
+  sealedLen: i32, tagLen: i32, out: usize): i32 {
+  if (!validTagLen(tagLen)) return ERR_BAD_ARGUMENT;
+  const dataLen = sealedLen - tagLen;
+  if (dataLen < 0) return ERR_BAD_LENGTH;
+  // Keep the received tag apart: `out` may overwrite `sealed`.
+  copyBytes(TAG_RECEIVED, sealed + <usize>dataLen, tagLen);
+  let status = ccmStart(ONE_SHOT_CTX, key, nonce, aadLen, dataLen, tagLen);
+  if (status == OK) status = ccmAad(ONE_SHOT_CTX, aad, aadLen);
+  let decrypted = false;
+  if (status == OK) {
+    status = ccmDecrypt(ONE_SHOT_CTX, sealed, out, dataLen);
+    decrypted = true;
+  }
+  if (status == OK) status = ccmVerify(ONE_SHOT_CTX, TAG_RECEIVED);
+  wipe(TAG_RECEIVED, CCM_TAG_MAX);
+  // Fail closed: no byte of an unauthenticated plaintext survives.
+  if (status != OK && decrypted) wipe(out, dataLen);
+  return status;
+}
