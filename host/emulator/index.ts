@@ -7,3 +7,5 @@ export * from "./random.js";
 export * from "./firmware.js";
 export * from "./medium.js";
 export * from "./node.js";
+export * from "./unit-disk.js";
+export * from "./emulator.js";
