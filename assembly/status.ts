@@ -20,3 +20,19 @@ export const ERR_CRYPTO_STATE: i32 = 17; // a streaming crypto call out of order
 // 32-63: node protocols (ring store, discovery, handshake, path keys, frames, revocation).
 
 // 64-95: factory flash protocol (serial receiver, slots, end-of-line check).
+export const ERR_FLASH: i32 = 64; // a flash read, write or erase failed
+export const ERR_FLASH_GEOMETRY: i32 = 65; // the flash cannot hold two slots and the records
+export const ERR_IMAGE_SIZE: i32 = 66; // image length zero or larger than a slot
+export const ERR_NOT_STAGED: i32 = 67; // no transfer begun: WRITE or COMMIT before BEGIN
+export const ERR_WRITE_RANGE: i32 = 68; // a write past the staged image's length
+export const ERR_DIGEST_MISMATCH: i32 = 69; // the staged bytes do not hash to the named digest
+export const ERR_IMAGE_CRC: i32 = 70; // the image's CRC-32 trailer does not hold
+export const ERR_IMAGE_TAG: i32 = 71; // the image's CMAC trailer does not verify
+export const ERR_PROTOCOL_VERSION: i32 = 72; // the host asked for a protocol version not spoken
+export const ERR_UNEXPECTED_FRAME: i32 = 73; // a command the receiver does not accept now
+export const ERR_FRAME_LENGTH: i32 = 74; // a frame's length does not match its command
+export const ERR_UNKNOWN_COMMAND: i32 = 75; // a command code the receiver does not know
+export const ERR_OFFSET: i32 = 76; // a write not at the node's next offset
+export const ERR_INCOMPLETE: i32 = 77; // COMMIT before every byte of the image arrived
+export const ERR_NO_IMAGE: i32 = 78; // CHECK on a node with no active image
+export const ERR_RING_INDEX: i32 = 79; // CHECK named a ring index outside the ring

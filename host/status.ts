@@ -12,6 +12,22 @@ export const STATUS_TEXT: ReadonlyMap<number, string> = new Map([
   [7, "a hardware (HAL) call failed on the node"],
   [16, "authentication failed (invalid tag)"],
   [17, "a streaming crypto call came out of order or went past its declared length"],
+  [64, "a flash read, write or erase failed on the node"],
+  [65, "the node's flash cannot hold two image slots and the commit records"],
+  [66, "the image length is zero or larger than a slot"],
+  [67, "no transfer was begun: write or commit before begin"],
+  [68, "a write goes past the staged image's length"],
+  [69, "the staged image does not hash to the digest named at begin"],
+  [70, "the image's CRC-32 trailer does not hold"],
+  [71, "the image's CMAC trailer does not verify under its node key"],
+  [72, "the node does not speak the requested flash protocol version"],
+  [73, "the node does not accept this command in its current state"],
+  [74, "the frame's length does not match its command"],
+  [75, "the node does not know this command"],
+  [76, "the write is not at the node's next offset"],
+  [77, "commit before every byte of the image arrived"],
+  [78, "the node has no active image to check"],
+  [79, "the check named a ring index outside the node's ring"],
 ]);
 
 /** Text for a firmware status code; unknown codes are named by number. */

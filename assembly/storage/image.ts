@@ -1,0 +1,149 @@
+// Checks of a provisioning image where it lies, in flash (docs/image-format.md): the header
+// fields the slots need, the trailer's CRC-32 and its CMAC tag under the node key, and the MMO
+// digest of the raw bytes. Everything streams through a small buffer: the image is never copied
+// whole into RAM. The erasable region (LEAP's K_IN) is read as zeros by the CRC and the tag, as
+// the format says, so an image whose K_IN was zeroed in place still verifies.
+//
+// Not protected: the tag only shows the image was made for the key it carries; which node key is
+// expected is the host's business (the end-of-line check).
+
+import { flashRead } from "../hal";
+import {
+  MMO_CTX_LEN, mmoInit, mmoUpdate, mmoFinal, CMAC_CTX_LEN, cmacInit, cmacUpdate, cmacFinal,
+  crc32Update, constantTimeEqual, wipe,
+} from "../crypto/index";
+
+export const IMAGE_MAGIC: u32 = 0x494b4450;
+export const IMAGE_VERSION: u32 = 1;
+/** Header, node key, anchor and trailer: the shortest image the format allows. */
+export const IMAGE_MIN_LEN: i32 = 164;
+export const IMAGE_MAX_LEN: i32 = 32768;
+export const DIGEST_LEN: i32 = 16;
+export const KEY_LEN: i32 = 16;
+/** Trailer: CRC-32 at len - 20, tag at len - 16. */
+const TRAILER_LEN: i32 = 20;
+const TAG_LEN: i32 = 16;
+const HEADER_LENGTH_FIELD: u32 = 12;
+const HEADER_NODE_KEY_OFFSET: u32 = 56;
+const HEADER_ERASABLE_OFFSET: u32 = 64;
+const HEADER_ERASABLE_LEN: u32 = 68;
+
+/** Streaming buffer: flash is read this many bytes at a time. */
+const CHUNK_LEN: i32 = 64;
+const chunk = memory.data(CHUNK_LEN, 16);
+const mmoCtx = memory.data(MMO_CTX_LEN, 16);
+const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
+const nodeKey = memory.data(KEY_LEN, 16);
+const tagBuf = memory.data(TAG_LEN, 16);
+const word = memory.data(4, 4);
+
+/** Reads a u32 (little-endian) at `addr`; 0xFFFFFFFF when the flash read fails. */
+export function flashU32(addr: u32): u32 {
+  store<u32>(word, 0xffffffff);
+  if (flashRead(addr, word, 4) < 0) return 0xffffffff;
+  return load<u32>(word);
+}
+
+/** True when the header at `addr` has the magic, version 1 and the image length `len`. */
+export function imageHeaderValid(addr: u32, len: i32): bool {
+  if (len < IMAGE_MIN_LEN || len > IMAGE_MAX_LEN) return false;
+  if (flashU32(addr) != IMAGE_MAGIC) return false;
+  if ((flashU32(addr + 4) & 0xffff) != IMAGE_VERSION) return false;
+  return flashU32(addr + HEADER_LENGTH_FIELD) == <u32>len;
+}
+
+/** Erasable region [start, end) from the header, or [0, 0) when absent or out of bounds. */
+function erasableStart(addr: u32, len: i32): u32 {
+  const start = flashU32(addr + HEADER_ERASABLE_OFFSET);
+  const size = flashU32(addr + HEADER_ERASABLE_LEN);
+  if (size == 0 || <u64>start + <u64>size > <u64>(len - TRAILER_LEN)) return 0;
+  return start;
+}
+
+function erasableEnd(addr: u32, len: i32): u32 {
+  const start = erasableStart(addr, len);
+  if (start == 0) return 0;
+  return start + flashU32(addr + HEADER_ERASABLE_LEN);
+}
+
+/** Zeroes the bytes of `chunk` (holding image bytes [at, at + n)) inside [start, end). */
+function maskErasable(at: u32, n: i32, start: u32, end: u32): void {
+  for (let i = 0; i < n; i++) {
+    const pos = at + <u32>i;
+    if (pos >= start && pos < end) store<u8>(chunk + <usize>i, 0);
+  }
+}
+
+/** CRC-32 of image bytes [0, len - 20) with the erasable region read as zeros. */
+export function imageCrcValid(addr: u32, len: i32): bool {
+  if (!imageHeaderValid(addr, len)) return false;
+  const start = erasableStart(addr, len);
+  const end = erasableEnd(addr, len);
+  const body = len - TRAILER_LEN;
+  let crc: u32 = 0;
+  for (let at = 0; at < body; at += CHUNK_LEN) {
+    const n = min(CHUNK_LEN, body - at);
+    if (flashRead(addr + <u32>at, chunk, n) < 0) return false;
+    maskErasable(<u32>at, n, start, end);
+    crc = crc32Update(crc, chunk, n);
+  }
+  return crc == flashU32(addr + <u32>body);
+}
+
+/** CMAC tag at len - 16 under the node key in the image, erasable region read as zeros. */
+export function imageTagValid(addr: u32, len: i32): bool {
+  if (!imageHeaderValid(addr, len)) return false;
+  const keyAt = flashU32(addr + HEADER_NODE_KEY_OFFSET);
+  if (keyAt < 96 || <u64>keyAt + <u64>KEY_LEN > <u64>(len - TRAILER_LEN)) return false;
+  const start = erasableStart(addr, len);
+  const end = erasableEnd(addr, len);
+  const body = len - TAG_LEN;
+  let ok = flashRead(addr + keyAt, nodeKey, KEY_LEN) >= 0;
+  if (ok) {
+    cmacInit(cmacCtx, nodeKey);
+    for (let at = 0; at < body && ok; at += CHUNK_LEN) {
+      const n = min(CHUNK_LEN, body - at);
+      ok = flashRead(addr + <u32>at, chunk, n) >= 0;
+      maskErasable(<u32>at, n, start, end);
+      cmacUpdate(cmacCtx, chunk, n);
+    }
+    cmacFinal(cmacCtx, tagBuf);
+  }
+  if (ok) ok = flashRead(addr + <u32>body, chunk, TAG_LEN) >= 0;
+  const valid = ok && constantTimeEqual(tagBuf, chunk, TAG_LEN);
+  wipe(nodeKey, KEY_LEN);
+  wipe(tagBuf, TAG_LEN);
+  wipe(cmacCtx, CMAC_CTX_LEN);
+  return valid;
+}
+
+/** MMO digest of the raw bytes [addr, addr + len) into `out` (16 bytes); false on a read error. */
+export function flashDigest(addr: u32, len: i32, out: usize): bool {
+  mmoInit(mmoCtx);
+  for (let at = 0; at < len; at += CHUNK_LEN) {
+    const n = min(CHUNK_LEN, len - at);
+    if (flashRead(addr + <u32>at, chunk, n) < 0) return false;
+    mmoUpdate(mmoCtx, chunk, n);
+  }
+  mmoFinal(mmoCtx, out);
+  return true;
+}
+
+/** CRC-32 of the raw bytes [addr, addr + len), for the resume check; 0 on a read error. */
+export function flashCrc(addr: u32, len: i32): u32 {
+  let crc: u32 = 0;
+  for (let at = 0; at < len; at += CHUNK_LEN) {
+    const n = min(CHUNK_LEN, len - at);
+    if (flashRead(addr + <u32>at, chunk, n) < 0) return 0;
+    crc = crc32Update(crc, chunk, n);
+  }
+  return crc;
+}
+
+/** Copies the node key of the image at `addr` to `out`; false when the header is not valid. */
+export function imageNodeKey(addr: u32, len: i32, out: usize): bool {
+  if (!imageHeaderValid(addr, len)) return false;
+  const keyAt = flashU32(addr + HEADER_NODE_KEY_OFFSET);
+  if (keyAt < 96 || <u64>keyAt + <u64>KEY_LEN > <u64>(len - TRAILER_LEN)) return false;
+  return flashRead(addr + keyAt, out, KEY_LEN) >= 0;
+}
