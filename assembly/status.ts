@@ -18,6 +18,23 @@ export const ERR_INVALID_TAG: i32 = 16; // authentication failed; output wiped
 export const ERR_CRYPTO_STATE: i32 = 17; // a streaming crypto call out of order or past its length
 
 // 32-63: node protocols (ring store, discovery, handshake, path keys, frames, revocation).
+export const ERR_NET_IMAGE_FORMAT: i32 = 32; // the active image's header or layout is not valid
+export const ERR_NET_IMAGE_CRC: i32 = 33; // the active image's CRC-32 does not match
+export const ERR_NET_IMAGE_TAG: i32 = 34; // the active image's trailer tag does not verify
+export const ERR_NET_MALFORMED: i32 = 35; // a frame's length or fields do not match its type
+export const ERR_NET_NOT_FOR_US: i32 = 36; // a frame for another node, or from this node's own ID
+export const ERR_NET_SCHEME: i32 = 37; // a HELLO announces another scheme
+export const ERR_NET_STATE: i32 = 38; // a handshake message out of order, stale or unexpected
+export const ERR_NET_NO_SHARED_KEY: i32 = 39; // no (or too few) shared keys with the neighbour
+export const ERR_NET_UNKNOWN_KEY: i32 = 40; // a selected key ID is not in this node's ring
+export const ERR_NET_TAG: i32 = 41; // a handshake tag or secure frame did not verify
+export const ERR_NET_REPLAY: i32 = 42; // a secure frame's seq was seen or is behind the window
+export const ERR_NET_NOT_LINKED: i32 = 43; // no secure link with that neighbour
+export const ERR_NET_REVOKED: i32 = 44; // the node or key is revoked
+export const ERR_NET_CHAIN: i32 = 45; // a disclosed key does not hash to the verified chain
+export const ERR_NET_STALE: i32 = 46; // a revocation for an interval already disclosed
+export const ERR_NET_DUPLICATE: i32 = 47; // a frame already processed (path ID, HELLO part)
+export const ERR_NET_UNKNOWN_TYPE: i32 = 48; // a frame type this node does not know
 
 // 64-95: factory flash protocol (serial receiver, slots, end-of-line check).
 export const ERR_FLASH: i32 = 64; // a flash read, write or erase failed

@@ -1,0 +1,73 @@
+// Build-time sizes, message types, timer IDs and protocol constants of the node protocols
+// (docs/protocol.md). Every size the firmware's tables and buffers use is named here, so the RAM
+// budget of the one 64 KiB page can be read off this file.
+
+/** IEEE 802.15.4 aPhyMaxPacketSize. */
+export const FRAME_MAX: i32 = 127;
+export const HEADER_LEN: i32 = 5;
+export const NONCE_LEN: i32 = 8;
+export const TAG_LEN: i32 = 8;
+export const SEQ_LEN: i32 = 4;
+export const KEY_LEN: i32 = 16;
+export const BROADCAST_ID: u32 = 0xffff;
+export const AUTHORITY_ID: u32 = 0xfffe;
+
+export const TYPE_HELLO: u32 = 0x01;
+export const TYPE_LINK_INIT: u32 = 0x02;
+export const TYPE_LINK_RESP: u32 = 0x03;
+export const TYPE_LINK_CONFIRM: u32 = 0x04;
+export const TYPE_DATA: u32 = 0x10;
+export const TYPE_PATH_KEY: u32 = 0x11;
+export const TYPE_REVOKE: u32 = 0x20;
+export const TYPE_DISCLOSE: u32 = 0x21;
+
+export const HELLO_FIXED_LEN: i32 = 15;
+export const HELLO_IDS_MAX: i32 = 56;
+export const HELLO_PARTS_MAX: i32 = 16;
+export const LINK_INIT_FIXED_LEN: i32 = 16;
+/** Most shared key IDs a link uses (q-composite keeps the first SELECT_MAX in ID order). */
+export const SELECT_MAX: i32 = 8;
+export const LINK_RESP_LEN: i32 = 21;
+export const LINK_CONFIRM_LEN: i32 = 13;
+export const SECURE_OVERHEAD: i32 = HEADER_LEN + SEQ_LEN + TAG_LEN;
+export const DATA_PAYLOAD_MAX: i32 = FRAME_MAX - SECURE_OVERHEAD;
+export const PATH_PAYLOAD_LEN: i32 = 25;
+export const REVOKE_FIXED_LEN: i32 = 9 + TAG_LEN;
+export const DISCLOSE_LEN: i32 = 23;
+/** CCM* security level ENC-MIC-64, the last nonce byte. */
+export const CCM_LEVEL: u32 = 0x06;
+export const CCM_NONCE_LEN: i32 = 13;
+
+export const MODE_PAIR: u32 = 0;
+export const MODE_PATH: u32 = 1;
+/** 'R' and 'I': the direction byte of the confirmation tags. */
+export const DIR_RESPONDER: u32 = 0x52;
+export const DIR_INITIATOR: u32 = 0x49;
+
+/** Neighbour table entries (docs/protocol.md, Bounds). */
+export const NEIGHBOURS_MAX: i32 = 32;
+/** Frames behind the highest seq still accepted once. */
+export const REPLAY_WINDOW: u32 = 32;
+/** Delivered DATA payloads waiting for net_recv. */
+export const DELIVERY_SLOTS: i32 = 4;
+/** Most hops a path key travels (initiator to target). */
+export const PATH_HOPS: i32 = 3;
+/** Recently seen path IDs kept for duplicate suppression. */
+export const PATH_SEEN: i32 = 8;
+/** REVOKE frames buffered until their chain key is disclosed. */
+export const REVOKE_SLOTS: i32 = 2;
+/** Most one-way steps from a disclosed key back to the last verified chain key. */
+export const CHAIN_STEPS_MAX: i32 = 64;
+
+/** Timer IDs 0-15 belong to the node protocols (assembly/index.ts). */
+export const TIMER_HELLO: i32 = 0;
+export const TIMER_TICK: i32 = 1;
+export const TIMER_LEAP_ERASE: i32 = 2;
+/** Delay before the first HELLO: lets the runtime finish booting the other nodes. */
+export const HELLO_DELAY_MS: u32 = 10;
+/** Period of the housekeeping tick that expires handshakes and starts path-key requests. */
+export const TICK_MS: u32 = 500;
+/** A handshake not finished within this is abandoned (entry back to HEARD). */
+export const HANDSHAKE_TIMEOUT_MS: u32 = 2000;
+/** LEAP+: K_IN is erased this long after boot (the discovery phase). */
+export const LEAP_ERASE_MS: u32 = 10000;

@@ -1,0 +1,275 @@
+// Ring store: the node's view of its provisioning image (docs/image-format.md, format version 1)
+// read in place from the active flash slot. At boot the whole image is streamed once through
+// CRC-32 and CMAC under the node key (the trailer); until both hold, every key operation answers
+// ERR_UNPROVISIONED. Key lookup by ID is a binary search over the sorted records in flash, one
+// 4-byte ID read per step and one 16-byte key read at the end: the ring is never copied to RAM.
+//
+// Threat model limits: the trailer shows the image came from the holder of the node key (the
+// authority) and was not corrupted; it does not hide keys from someone who reads the flash.
+
+import { flashRead } from "../hal";
+import { activeImageAddr, activeImageLen } from "../storage/slots";
+import { OK, ERR_UNPROVISIONED } from "../status";
+import { crc32Update, constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
+import { netCmacInit, netCmacUpdate, netCmacFinal } from "../net/cost";
+import { ERR_NET_IMAGE_FORMAT, ERR_NET_IMAGE_CRC, ERR_NET_IMAGE_TAG } from "../status";
+
+export const IMAGE_MAGIC: u32 = 0x494b4450;
+export const IMAGE_VERSION: u32 = 1;
+export const IMAGE_HEADER_LEN: i32 = 96;
+export const IMAGE_MAX_LEN: i32 = 32768;
+export const TRAILER_CRC_LEN: i32 = 4;
+export const TRAILER_TAG_LEN: i32 = 16;
+export const TRAILER_LEN: i32 = TRAILER_CRC_LEN + TRAILER_TAG_LEN;
+export const KEY_RECORD_LEN: i32 = 20;
+export const ANCHOR_LEN: i32 = 32;
+export const ERASABLE_LEN: i32 = 36;
+export const RING_KEY_LEN: i32 = 16;
+
+export const SCHEME_FULL: u32 = 1;
+export const SCHEME_EG: u32 = 2;
+export const SCHEME_QCOMPOSITE: u32 = 3;
+export const SCHEME_PAIRWISE: u32 = 4;
+export const SCHEME_POLYPOOL: u32 = 5;
+export const SCHEME_LEAP: u32 = 6;
+export const FLAG_SEEDED_RING: u32 = 0x01;
+
+// Header offsets (docs/image-format.md, "Header"); the image is little-endian.
+const OFF_MAGIC: usize = 0;
+const OFF_VERSION: usize = 4;
+const OFF_SCHEME: usize = 6;
+const OFF_FLAGS: usize = 7;
+const OFF_NODE_ID: usize = 8;
+const OFF_IMAGE_LEN: usize = 12;
+const OFF_RING_SIZE: usize = 24;
+const OFF_THRESHOLD: usize = 28;
+const OFF_DRAWS: usize = 40;
+const OFF_RECORD_COUNT: usize = 44;
+const OFF_RECORD_LEN: usize = 48;
+const OFF_RING_OFFSET: usize = 52;
+const OFF_NODE_KEY_OFFSET: usize = 56;
+const OFF_ANCHOR_OFFSET: usize = 60;
+const OFF_ERASABLE_OFFSET: usize = 64;
+const OFF_ERASABLE_LEN: usize = 68;
+
+/** Bytes streamed per flash read while checking the trailer. */
+const CHUNK_LEN: i32 = 64;
+
+const header = memory.data(IMAGE_HEADER_LEN, 8);
+const chunk = memory.data(CHUNK_LEN, 8);
+const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
+const nodeKey = memory.data(RING_KEY_LEN, 16);
+const tag = memory.data(TRAILER_TAG_LEN, 16);
+const idBuf = memory.data(4, 4);
+
+let ready = false;
+let imageAddr: u32 = 0;
+let imageLen: i32 = 0;
+let scheme: u32 = 0;
+let flags: u32 = 0;
+let nodeId: u32 = 0;
+let recordCount: i32 = 0;
+let recordLen: i32 = 0;
+let ringAddr: u32 = 0;
+let threshold: u32 = 0;
+let draws: u32 = 0;
+let anchorAddr: u32 = 0;
+let erasableOffset: i32 = 0;
+let erasableLen: i32 = 0;
+let bootStatus: i32 = ERR_UNPROVISIONED;
+
+function hdrU32(off: usize): u32 {
+  return load<u32>(header + off);
+}
+
+/** Zeroes the part of `chunk` (image bytes [at, at + len)) that lies in the erasable region. */
+function maskErasable(at: i32, len: i32): void {
+  if (erasableLen == 0) return;
+  for (let i = 0; i < len; i++) {
+    const pos = at + i;
+    if (pos >= erasableOffset && pos < erasableOffset + erasableLen) store<u8>(chunk + <usize>i, 0);
+  }
+}
+
+/** Reads and checks the active image; returns OK or the first reason it is refused. */
+function check(): i32 {
+  imageAddr = activeImageAddr();
+  imageLen = activeImageLen();
+  const minLen = IMAGE_HEADER_LEN + RING_KEY_LEN + ANCHOR_LEN + TRAILER_LEN;
+  if (imageAddr == 0xffffffff || imageLen < minLen || imageLen > IMAGE_MAX_LEN) {
+    return ERR_UNPROVISIONED;
+  }
+  if (flashRead(imageAddr, header, IMAGE_HEADER_LEN) != 0) return ERR_UNPROVISIONED;
+  if (hdrU32(OFF_MAGIC) != IMAGE_MAGIC) return ERR_NET_IMAGE_FORMAT;
+  if (<u32>load<u16>(header + OFF_VERSION) != IMAGE_VERSION) return ERR_NET_IMAGE_FORMAT;
+  if (hdrU32(OFF_IMAGE_LEN) != <u32>imageLen) return ERR_NET_IMAGE_FORMAT;
+  scheme = <u32>load<u8>(header + OFF_SCHEME);
+  flags = <u32>load<u8>(header + OFF_FLAGS);
+  nodeId = hdrU32(OFF_NODE_ID);
+  threshold = hdrU32(OFF_THRESHOLD);
+  draws = hdrU32(OFF_DRAWS);
+  const count = hdrU32(OFF_RECORD_COUNT);
+  const rlen = hdrU32(OFF_RECORD_LEN);
+  const ringOff = hdrU32(OFF_RING_OFFSET);
+  const keyOff = hdrU32(OFF_NODE_KEY_OFFSET);
+  const anchorOff = hdrU32(OFF_ANCHOR_OFFSET);
+  const eOff = hdrU32(OFF_ERASABLE_OFFSET);
+  const eLen = hdrU32(OFF_ERASABLE_LEN);
+  if (scheme < SCHEME_FULL || scheme > SCHEME_LEAP) return ERR_NET_IMAGE_FORMAT;
+  if (nodeId == 0 || nodeId == 0xffffffff) return ERR_NET_IMAGE_FORMAT;
+  // Every offset and length bounded before any arithmetic can wrap.
+  const limit = <u32>imageLen;
+  if (rlen < 4 + <u32>RING_KEY_LEN || rlen > limit || count > limit) return ERR_NET_IMAGE_FORMAT;
+  if (scheme != SCHEME_POLYPOOL && rlen != <u32>KEY_RECORD_LEN) return ERR_NET_IMAGE_FORMAT;
+  if (keyOff < <u32>IMAGE_HEADER_LEN || keyOff + <u32>RING_KEY_LEN > limit) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
+  if (anchorOff > limit || anchorOff + <u32>ANCHOR_LEN > limit) return ERR_NET_IMAGE_FORMAT;
+  if (eLen != 0 && (eLen != <u32>ERASABLE_LEN || eOff > limit || eOff + eLen > limit)) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
+  if (<u64>ringOff + <u64>count * <u64>rlen + <u64>TRAILER_LEN != <u64>imageLen) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
+  recordCount = <i32>count;
+  recordLen = <i32>rlen;
+  ringAddr = imageAddr + ringOff;
+  anchorAddr = imageAddr + anchorOff;
+  erasableOffset = <i32>eOff;
+  erasableLen = <i32>eLen;
+
+  // Trailer: CRC-32 over [0, len - 20), CMAC under the node key over [0, len - 16), both with the
+  // erasable region read as zeros (docs/image-format.md, "Trailer").
+  if (flashRead(imageAddr + keyOff, nodeKey, RING_KEY_LEN) != 0) return ERR_UNPROVISIONED;
+  const crcEnd = imageLen - TRAILER_LEN;
+  const tagEnd = imageLen - TRAILER_TAG_LEN;
+  let crc: u32 = 0;
+  netCmacInit(cmacCtx, nodeKey);
+  for (let at = 0; at < tagEnd; at += CHUNK_LEN) {
+    const len = min(CHUNK_LEN, tagEnd - at);
+    if (flashRead(imageAddr + <u32>at, chunk, len) != 0) {
+      wipe(cmacCtx, CMAC_CTX_LEN);
+      wipe(nodeKey, RING_KEY_LEN);
+      return ERR_UNPROVISIONED;
+    }
+    maskErasable(at, len);
+    const crcLen = min(len, crcEnd - at);
+    if (crcLen > 0) crc = crc32Update(crc, chunk, crcLen);
+    netCmacUpdate(cmacCtx, chunk, len);
+  }
+  netCmacFinal(cmacCtx, tag);
+  if (flashRead(imageAddr + <u32>crcEnd, chunk, TRAILER_LEN) != 0) return ERR_UNPROVISIONED;
+  const crcOk = load<u32>(chunk) == crc;
+  const tagOk = constantTimeEqual(tag, chunk + <usize>TRAILER_CRC_LEN, TRAILER_TAG_LEN);
+  wipe(tag, TRAILER_TAG_LEN);
+  if (!crcOk) return ERR_NET_IMAGE_CRC;
+  if (!tagOk) return ERR_NET_IMAGE_TAG;
+  return OK;
+}
+
+/** Checks the active image; call at boot and after every image rewrite. */
+export function ringBoot(): i32 {
+  ready = false;
+  const status = check();
+  if (status != OK) {
+    wipe(nodeKey, RING_KEY_LEN);
+    recordCount = 0;
+    bootStatus = status;
+    return status;
+  }
+  ready = true;
+  bootStatus = OK;
+  return OK;
+}
+
+export function ringReady(): bool {
+  return ready;
+}
+
+/** Why the image was refused at the last check (OK when it was accepted). */
+export function ringStatus(): i32 {
+  return bootStatus;
+}
+
+export function ringScheme(): u32 {
+  return scheme;
+}
+
+export function ringNodeId(): u32 {
+  return ready ? nodeId : 0;
+}
+
+export function ringCount(): i32 {
+  return ready ? recordCount : 0;
+}
+
+export function ringThreshold(): u32 {
+  return threshold;
+}
+
+export function ringSeeded(): bool {
+  return (flags & FLAG_SEEDED_RING) != 0;
+}
+
+export function ringDraws(): u32 {
+  return draws;
+}
+
+export function ringImageAddr(): u32 {
+  return imageAddr;
+}
+
+export function ringImageLen(): i32 {
+  return imageLen;
+}
+
+export function ringAnchorAddr(): u32 {
+  return anchorAddr;
+}
+
+export function ringErasableOffset(): i32 {
+  return erasableOffset;
+}
+
+export function ringErasableLen(): i32 {
+  return erasableLen;
+}
+
+export function ringRecordLen(): i32 {
+  return recordLen;
+}
+
+/** The node key (for rewriting the trailer); only valid while ready. */
+export function ringNodeKey(): usize {
+  return nodeKey;
+}
+
+/** ID of record `index` (0 when out of range or unprovisioned). */
+export function ringIdAt(index: i32): u32 {
+  if (!ready || index < 0 || index >= recordCount) return 0;
+  if (flashRead(ringAddr + <u32>(index * recordLen), idBuf, 4) != 0) return 0;
+  return load<u32>(idBuf);
+}
+
+/** Index of the record with `id`, or -1: binary search, one 4-byte flash read per step. */
+export function ringFind(id: u32): i32 {
+  if (!ready) return -1;
+  let lo = 0;
+  let hi = recordCount - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const got = ringIdAt(mid);
+    if (got == id) return mid;
+    if (got < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Copies the 16-byte key of record `index` to `out`; ERR_UNPROVISIONED when not available. */
+export function ringKeyAt(index: i32, out: usize): i32 {
+  if (!ready || index < 0 || index >= recordCount) return ERR_UNPROVISIONED;
+  const addr = ringAddr + <u32>(index * recordLen) + 4;
+  if (flashRead(addr, out, RING_KEY_LEN) != 0) return ERR_UNPROVISIONED;
+  return OK;
+}
