@@ -170,7 +170,7 @@ describe("journal chain", () => {
     const db = new Database(path, { readonly: true });
     const rows = db.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<string, unknown>[];
     db.close();
-    let prev = Buffer.alloc(32);
+    let prev: Buffer = Buffer.alloc(32);
     for (const row of rows) {
       const expected = referenceHash(prev, row);
       expect(Buffer.compare(expected, row.hash as Buffer)).toBe(0);
