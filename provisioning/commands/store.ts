@@ -1,7 +1,674 @@
-// Commands of this task area; filled in by its owner.
+// Commands of the store and custody area: init, unseal, seal, shares verify|rotate, nodes, log,
+// revoke, report, export. Each opens the store given by --db (default predist.db), prints text
+// or with --json one JSON document, and fails with a CliError naming the value and what to do.
+// docs/store.md and docs/custody.md describe what they keep and guarantee.
 
-import type { Command } from "commander";
+import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { checkSchemeParams, type SchemeParams } from "../../host/authority/index.js";
+import { wipe } from "../../host/crypto/index.js";
+import { GROUP } from "../cli.js";
+import { CliError, EXIT } from "../errors.js";
+import { openStore, NODE_STATES, type NodeState, type Store } from "../store/index.js";
+import { DEFAULT_DB } from "../store/index.js";
+import {
+  obtainKek,
+  obtainMaster,
+  readShareFile,
+  requireAuthority,
+  type KekOptions,
+} from "../custody/index.js";
+import { newCustody, openMaster, verifyShares } from "../custody/seal.js";
+import { DEFAULT_TTL_MS, MAX_TTL_MS, removeSession, writeSession } from "../custody/session.js";
+import { AUTHORITY_ID_LEN } from "../custody/share-code.js";
+import { MAX_SHARES, MIN_THRESHOLD } from "../custody/shamir.js";
+
+export const DEFAULT_SHARES = 5;
+export const DEFAULT_THRESHOLD = 3;
+export const DEFAULT_LOG_LIMIT = 1_000_000;
+const MASTER_LEN = 32;
+const INSECURE_SEED_DOMAIN = "predist insecure init seed v1:";
+const SHARE_FILE_MODE = 0o600;
+const SHARE_DIR_MODE = 0o700;
+
+// ---- shared helpers --------------------------------------------------------------------------
+
+/** A commander parser for an integer option within [min, max]. */
+export function intOption(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parses a duration like 90s, 15m, 2h (or plain seconds). */
+export function durationOption(value: string): number {
+  const match = /^(\d+)\s*(s|m|h)?$/.exec(value.trim());
+  const unit = { s: 1000, m: 60_000, h: 3_600_000 }[(match?.[2] ?? "s") as "s" | "m" | "h"];
+  const ms = match ? Number(match[1]) * unit : NaN;
+  if (!match || !(ms > 0) || ms > MAX_TTL_MS) {
+    throw new InvalidArgumentError(`expected a duration like 90s, 15m or 2h, at most 24h.`);
+  }
+  return ms;
+}
+
+const useColour = (): boolean => process.stdout.isTTY === true && !process.env.NO_COLOR;
+export const paint = {
+  ok: (s: string) => (useColour() ? `\x1b[32m${s}\x1b[0m` : s),
+  bad: (s: string) => (useColour() ? `\x1b[31m${s}\x1b[0m` : s),
+  dim: (s: string) => (useColour() ? `\x1b[2m${s}\x1b[0m` : s),
+};
+
+export function out(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export interface DbOptions {
+  db: string;
+  json?: boolean;
+  station?: string;
+}
+
+export function addDbOptions(command: Command): Command {
+  return command
+    .option("--db <file>", "the store file", DEFAULT_DB)
+    .option("--station <name>", "station name written into the journal (default: host name)")
+    .option("--json", "print one JSON document instead of text", false);
+}
+
+export async function withStore<T>(
+  options: DbOptions,
+  fn: (store: Store) => Promise<T>,
+  create = false,
+): Promise<T> {
+  const store = await openStore({ path: options.db, station: options.station, create });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function kekOptions(
+  options: DbOptions & { share?: string[] },
+  progress = true,
+): KekOptions {
+  return {
+    dbPath: options.db,
+    shareFiles: options.share ?? [],
+    prompt: true,
+    progress: progress
+      ? (k, m, share) =>
+          process.stderr.write(`share ${k} of ${m} accepted (index ${share.index}, ${share.source})\n`)
+      : undefined,
+  };
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+// ---- init ------------------------------------------------------------------------------------
+
+interface SchemeFlags {
+  scheme: string;
+  pool?: number;
+  ring?: number;
+  q?: number;
+  nodes?: number;
+  partners?: number;
+  polynomials?: number;
+  perNode?: number;
+  degree?: number;
+  lanes?: number;
+  seeded?: boolean;
+  chainLength?: number;
+  intervalMs?: number;
+  startMs?: number;
+}
+
+/** The scheme flags `predist init` shares with the authority's commands. */
+export function addSchemeOptions(command: Command): Command {
+  const u32 = intOption(1, 0xffffffff);
+  return command
+    .addOption(
+      new Option("--scheme <name>", "key predistribution scheme")
+        .choices(["full", "eg", "qcomposite", "pairwise", "polypool", "leap"])
+        .default("eg"),
+    )
+    .option("--pool <n>", "pool size P (eg, qcomposite; default 10000)", intOption(1, 2 ** 32))
+    .option("--ring <k>", "ring size k (eg, qcomposite; default 75)", u32)
+    .option("--q <q>", "keys two nodes must share (qcomposite; default 2)", u32)
+    .option("--nodes <n>", "network size (full, pairwise; default 1000)", u32)
+    .option("--partners <m>", "partners per node (pairwise; default 30)", u32)
+    .option("--polynomials <s>", "polynomials in the pool (polypool; default 100)", u32)
+    .option("--per-node <s>", "polynomials per node (polypool; default 5)", u32)
+    .option("--degree <t>", "polynomial degree t (polypool; default 20)", intOption(1, 0xffff))
+    .option("--lanes <n>", "field lanes (polypool; default 5)", intOption(1, 16))
+    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool)")
+    .option("--chain-length <n>", "μTESLA chain length (default 10000)", intOption(1, 1 << 24))
+    .option("--interval-ms <ms>", "μTESLA interval in ms (default 1000)", u32)
+    .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default 0)",
+      intOption(0, Number.MAX_SAFE_INTEGER));
+}
+
+export function schemeParamsFrom(flags: SchemeFlags): Record<string, unknown> {
+  const seeded = flags.seeded === true ? { seeded: true } : {};
+  let params: SchemeParams;
+  switch (flags.scheme) {
+    case "full":
+      params = { scheme: "full", nodes: flags.nodes ?? 1000 };
+      break;
+    case "eg":
+      params = { scheme: "eg", pool: flags.pool ?? 10_000, ring: flags.ring ?? 75, ...seeded };
+      break;
+    case "qcomposite":
+      params = {
+        scheme: "qcomposite",
+        pool: flags.pool ?? 10_000,
+        ring: flags.ring ?? 75,
+        q: flags.q ?? 2,
+        ...seeded,
+      };
+      break;
+    case "pairwise":
+      params = { scheme: "pairwise", nodes: flags.nodes ?? 1000, partners: flags.partners ?? 30 };
+      break;
+    case "polypool":
+      params = {
+        scheme: "polypool",
+        polynomials: flags.polynomials ?? 100,
+        perNode: flags.perNode ?? 5,
+        degree: flags.degree ?? 20,
+        lanes: flags.lanes ?? 5,
+        ...seeded,
+      };
+      break;
+    default:
+      params = { scheme: "leap" };
+  }
+  try {
+    checkSchemeParams(params);
+  } catch (error) {
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `scheme parameters are not valid: ${(error as Error).message}`,
+      "see `predist init --help` for each scheme's flags",
+    );
+  }
+  const anchor = {
+    chainLength: flags.chainLength ?? 10_000,
+    intervalMs: flags.intervalMs ?? 1_000,
+    startMs: flags.startMs ?? 0,
+  };
+  return { ...params, anchor };
+}
+
+interface InitOptions extends DbOptions, SchemeFlags {
+  shares: number;
+  threshold: number;
+  shareDir?: string;
+  insecureFixedSeed?: string;
+}
+
+function shareFileName(index: number, shares: number, generation: number): string {
+  return `share-g${generation}-${index}-of-${shares}.txt`;
+}
+
+export function shareFileText(
+  code: string,
+  index: number,
+  shares: number,
+  threshold: number,
+  authorityId: string,
+  generation: number,
+): string {
+  return (
+    `# predist KEK share ${index} of ${shares} (threshold ${threshold}), authority ` +
+    `${authorityId}, generation ${generation}\n` +
+    `# Keep it secret and apart from the other shares. Any ${threshold} shares unseal the pool.\n` +
+    `${code}\n`
+  );
+}
+
+/** Writes the share files (0600, refusing to overwrite); returns their paths. */
+function writeShareFiles(
+  dir: string,
+  codes: string[],
+  threshold: number,
+  authorityId: string,
+  generation: number,
+): string[] {
+  mkdirSync(dir, { recursive: true, mode: SHARE_DIR_MODE });
+  const written: string[] = [];
+  try {
+    codes.forEach((code, i) => {
+      const path = join(dir, shareFileName(i + 1, codes.length, generation));
+      const text = shareFileText(code, i + 1, codes.length, threshold, authorityId, generation);
+      writeFileSync(path, text, { mode: SHARE_FILE_MODE, flag: "wx" });
+      written.push(path);
+    });
+  } catch (error) {
+    for (const path of written) rmSync(path, { force: true });
+    const code = (error as { code?: string }).code;
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `cannot write share files into ${dir} (${code ?? (error as Error).message})`,
+      code === "EEXIST"
+        ? "the folder already holds share files of that name: choose an empty --share-dir"
+        : "choose a writable --share-dir",
+    );
+  }
+  return written;
+}
+
+function checkCountsOption(shares: number, threshold: number): void {
+  if (threshold > shares) {
+    throw new CliError(
+      EXIT.USAGE,
+      `--threshold ${threshold} is larger than --shares ${shares}`,
+      `choose ${MIN_THRESHOLD} <= threshold <= shares <= ${MAX_SHARES}`,
+    );
+  }
+}
+
+async function runInit(options: InitOptions): Promise<void> {
+  checkCountsOption(options.shares, options.threshold);
+  const params = schemeParamsFrom(options);
+  if (existsSync(options.db)) {
+    await withStore(options, async (store) => {
+      const existing = await store.getAuthority();
+      if (existing) {
+        throw new CliError(
+          EXIT.STORE,
+          `store ${options.db} already holds authority ${existing.authorityId}`,
+          "one store holds one authority: give a new --db for a new authority",
+        );
+      }
+    });
+  }
+  const master = options.insecureFixedSeed !== undefined
+    ? new Uint8Array(createHash("sha256")
+      .update(INSECURE_SEED_DOMAIN + options.insecureFixedSeed).digest())
+    : new Uint8Array(randomBytes(MASTER_LEN));
+  const authorityId = Buffer.from(randomBytes(AUTHORITY_ID_LEN)).toString("hex");
+  const { seal, codes, kek } = newCustody(master, authorityId, 1, options.shares, options.threshold);
+  wipe(kek, master);
+  if (options.insecureFixedSeed !== undefined) params.insecure = true;
+
+  // Share files first: if the store then fails, they are removed and nothing is half-made; the
+  // other order could commit a sealed master whose shares were never written.
+  const files = options.shareDir
+    ? writeShareFiles(options.shareDir, codes, options.threshold, authorityId, 1)
+    : [];
+  try {
+    await withStore(options, async (store) => {
+      await store.createAuthority({ authorityId, params, createdAt: new Date().toISOString() },
+        seal);
+      if (files.length > 0) {
+        await store.journal("shares-written", {
+          detail: { folder: resolve(options.shareDir as string), count: files.length, generation: 1 },
+        });
+      }
+    }, true);
+  } catch (error) {
+    for (const path of files) rmSync(path, { force: true });
+    throw error;
+  }
+
+  if (options.json) {
+    printJson({
+      db: options.db,
+      authorityId,
+      params,
+      shares: options.shares,
+      threshold: options.threshold,
+      generation: 1,
+      shareFiles: files.length > 0 ? files : undefined,
+      shareCodes: files.length > 0 ? undefined : codes,
+    });
+    return;
+  }
+  out(`${paint.ok("created")} store ${options.db} with authority ${authorityId}`);
+  out(`scheme ${JSON.stringify(params)}`);
+  if (options.insecureFixedSeed !== undefined) {
+    out(paint.bad("INSECURE: the master comes from a fixed seed; every key is predictable."));
+  }
+  if (files.length > 0) {
+    out(`${options.shares} shares written (mode 0600), ${options.threshold} unseal the pool:`);
+    for (const path of files) out(`  ${path}`);
+    out("Hand each file to its custodian and delete it from this machine.");
+  } else {
+    out(`${options.shares} shares, ${options.threshold} unseal the pool. They are shown ONCE:`);
+    codes.forEach((code, i) => out(`  share ${i + 1}: ${code}`));
+  }
+}
+
+// ---- unseal / seal ---------------------------------------------------------------------------
+
+interface UnsealOptions extends DbOptions {
+  share?: string[];
+  session?: boolean;
+  ttl: number;
+}
+
+async function runUnseal(options: UnsealOptions): Promise<void> {
+  await withStore(options, async (store) => {
+    const { record, seal } = await requireAuthority(store);
+    const kek = await obtainKek(store, { ...kekOptions(options, !options.json), ignoreSession: true });
+    try {
+      wipe(openMaster(seal, kek, record.authorityId));
+      let session: { path: string; expiresAt: string } | undefined;
+      if (options.session) {
+        session = writeSession(options.db, record.authorityId, seal.generation, kek, options.ttl);
+        await store.journal("session-opened", { detail: { expiresAt: session.expiresAt } });
+      }
+      if (options.json) {
+        printJson({ unsealed: true, generation: seal.generation, session: session ?? null });
+      } else if (session) {
+        out(`${paint.ok("unsealed")}: session ${session.path} until ${session.expiresAt}`);
+        out("Run `predist seal` when done.");
+      } else {
+        out(`${paint.ok("unsealed")}: the shares open the master. Nothing was kept; add --session`);
+        out("to keep the KEK for later commands.");
+      }
+    } finally {
+      wipe(kek);
+    }
+  });
+}
+
+async function runSeal(options: DbOptions): Promise<void> {
+  const removed = removeSession(options.db);
+  if (removed && existsSync(options.db)) {
+    await withStore(options, (store) => store.journal("session-closed"));
+  }
+  if (options.json) printJson({ sealed: true, sessionRemoved: removed });
+  else out(removed ? `${paint.ok("sealed")}: session removed` : "sealed: there was no session");
+}
+
+// ---- shares verify / rotate ------------------------------------------------------------------
+
+async function runSharesVerify(options: DbOptions & { share?: string[] }): Promise<void> {
+  await withStore(options, async (store) => {
+    const { record, seal } = await requireAuthority(store);
+    const files = options.share ?? [];
+    if (files.length === 0) {
+      throw new CliError(
+        EXIT.USAGE,
+        "no shares given to verify",
+        `give every share with --share FILE (repeatable); this split has ${seal.shares}`,
+      );
+    }
+    const verdicts = verifyShares(files.map(readShareFile), record.authorityId, seal);
+    const seen = new Set(verdicts.filter((v) => v.valid).map((v) => v.index));
+    const missing = Array.from({ length: seal.shares }, (_, i) => i + 1).filter((i) => !seen.has(i));
+    const allValid = verdicts.every((v) => v.valid);
+    await store.journal("shares-verified", {
+      detail: {
+        generation: seal.generation,
+        valid: verdicts.filter((v) => v.valid).map((v) => v.index),
+        invalid: verdicts.filter((v) => !v.valid).map((v) => v.source),
+        missing,
+      },
+    });
+    if (options.json) {
+      printJson({ generation: seal.generation, threshold: seal.threshold, shares: seal.shares,
+        verdicts, missing, ok: allValid });
+    } else {
+      for (const v of verdicts) {
+        const label = v.valid ? paint.ok("valid  ") : paint.bad("INVALID");
+        out(`${label} index ${v.index || "?"}  ${v.source}${v.reason ? `\n          ${v.reason}` : ""}`);
+      }
+      if (missing.length > 0) out(`not presented or not valid: index ${missing.join(", ")}`);
+    }
+    if (!allValid) {
+      throw new CliError(
+        EXIT.INTEGRITY,
+        `${verdicts.filter((v) => !v.valid).length} of ${verdicts.length} shares are invalid`,
+        "re-copy each invalid share from its paper, or rotate the shares with the valid ones",
+      );
+    }
+  });
+}
+
+interface RotateOptions extends DbOptions {
+  share?: string[];
+  shares?: number;
+  threshold?: number;
+  shareDir?: string;
+}
+
+async function runSharesRotate(options: RotateOptions): Promise<void> {
+  await withStore(options, async (store) => {
+    const { record, seal } = await requireAuthority(store);
+    const shares = options.shares ?? seal.shares;
+    const threshold = options.threshold ?? seal.threshold;
+    checkCountsOption(shares, threshold);
+    const master = await obtainMaster(store, kekOptions(options, !options.json));
+    const generation = seal.generation + 1;
+    const next = newCustody(master, record.authorityId, generation, shares, threshold);
+    wipe(master, next.kek);
+    const files = options.shareDir
+      ? writeShareFiles(options.shareDir, next.codes, threshold, record.authorityId, generation)
+      : [];
+    try {
+      await store.replaceSeal(next.seal, seal.generation);
+    } catch (error) {
+      for (const path of files) rmSync(path, { force: true });
+      throw error;
+    }
+    removeSession(options.db);
+    if (options.json) {
+      printJson({ generation, shares, threshold, shareFiles: files.length ? files : undefined,
+        shareCodes: files.length ? undefined : next.codes });
+      return;
+    }
+    out(`${paint.ok("rotated")}: generation ${generation}, ${threshold} of ${shares}. ` +
+      "The old shares no longer unseal this store.");
+    if (files.length > 0) for (const path of files) out(`  ${path}`);
+    else next.codes.forEach((code, i) => out(`  share ${i + 1}: ${code}`));
+  });
+}
+
+// ---- nodes / log -----------------------------------------------------------------------------
+
+async function runNodes(options: DbOptions & { state?: NodeState; limit: number }): Promise<void> {
+  await withStore(options, async (store) => {
+    const nodes = await store.listNodes({ state: options.state, limit: options.limit });
+    if (options.json) {
+      printJson({ counts: await store.countNodes(), nodes });
+      return;
+    }
+    const counts = await store.countNodes();
+    out(NODE_STATES.map((s) => `${s} ${counts[s]}`).join(", "));
+    for (const n of nodes) {
+      out(`${String(n.nodeId).padStart(8)}  ${n.state.padEnd(8)}  ${n.station}  ` +
+        `${n.port ?? "-"}  ${n.imageDigest ?? "-"}${n.reason ? `  (${n.reason})` : ""}`);
+    }
+  });
+}
+
+interface LogOptions extends DbOptions {
+  verify?: boolean;
+  from: number;
+  limit: number;
+  node?: number;
+}
+
+async function runLog(options: LogOptions): Promise<void> {
+  await withStore(options, async (store) => {
+    if (options.verify) {
+      const verdict = await store.verifyJournal();
+      if (options.json) printJson(verdict);
+      else if (verdict.ok) {
+        out(`${paint.ok("journal verified")}: ${verdict.checked} records, head ${verdict.head}`);
+      }
+      if (!verdict.ok) {
+        throw new CliError(
+          EXIT.INTEGRITY,
+          `journal broken at record #${verdict.broken?.seq}: ${verdict.broken?.reason}`,
+          `records #1..#${verdict.checked} are intact; restore the store from a backup and ` +
+            "compare the records from there",
+        );
+      }
+      return;
+    }
+    const records = await store.readJournal({
+      fromSeq: options.from,
+      limit: options.limit,
+      nodeId: options.node,
+    });
+    if (options.json) {
+      printJson(records.map((r) => ({ ...r, detail: JSON.parse(r.detail), hash: hex(r.hash) })));
+      return;
+    }
+    for (const r of records) {
+      out(`#${r.seq}  ${paint.dim(r.at)}  ${r.station}  ${r.event}` +
+        `${r.nodeId === null ? "" : `  node ${r.nodeId}`}  ${r.detail === "{}" ? "" : r.detail}`);
+    }
+  });
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
+
+// ---- registration ----------------------------------------------------------------------------
 
 export function registerStoreCommands(program: Command): void {
-  void program;
+  const count = intOption(1, MAX_SHARES);
+
+  addSchemeOptions(
+    addDbOptions(
+      program
+        .command("init")
+        .helpGroup(GROUP.operate)
+        .description(
+          "Create the store and the key authority: a fresh master secret sealed under a KEK " +
+            "that is split into --shares Shamir shares, any --threshold of which unseal it.",
+        ),
+    ),
+  )
+    .option("--shares <n>", "number of KEK shares N (2-255)", intOption(2, MAX_SHARES),
+      DEFAULT_SHARES)
+    .option("--threshold <m>", "shares needed to unseal M (2-N)", intOption(2, MAX_SHARES),
+      DEFAULT_THRESHOLD)
+    .option("--share-dir <dir>", "write each share to its own file (mode 0600) instead of " +
+      "printing them (default: print once)")
+    .option("--insecure-fixed-seed <text>", "INSECURE, tests and demos only: derive the master " +
+      "from this text (default: random master)")
+    .addHelpText("after", examples(
+      "predist init --shares 5 --threshold 3 --share-dir ./shares",
+      "predist init --db line2.db --scheme qcomposite --pool 20000 --ring 100 --q 2 --json",
+    ))
+    .action((options: InitOptions) => runInit(options));
+
+  addDbOptions(
+    program
+      .command("unseal")
+      .helpGroup(GROUP.operate)
+      .description(
+        "Check that M shares open the sealed master; with --session keep the KEK for later " +
+          "commands in a file encrypted to this machine, until --ttl runs out.",
+      ),
+  )
+    .option("--share <file>", "a share file (repeatable; default: hidden prompt on a TTY)",
+      collect)
+    .option("--session", "keep the KEK in an encrypted session file (default: nothing kept)")
+    .option("--ttl <duration>", "session lifetime, e.g. 90s, 15m, 2h (default: 15m, at most 24h)",
+      durationOption, DEFAULT_TTL_MS)
+    .addHelpText("after", examples(
+      "predist unseal --share a.txt --share b.txt --share c.txt",
+      "predist unseal --session --ttl 2h      # prompts for each share, hidden",
+    ))
+    .action((options: UnsealOptions) => runUnseal(options));
+
+  addDbOptions(
+    program
+      .command("seal")
+      .helpGroup(GROUP.operate)
+      .description("End the unseal session: overwrite and delete the session file."),
+  )
+    .addHelpText("after", examples("predist seal", "predist seal --db line2.db --json"))
+    .action((options: DbOptions) => runSeal(options));
+
+  const shares = program
+    .command("shares")
+    .helpGroup(GROUP.operate)
+    .description("Check or replace the custodians' KEK shares.");
+  addDbOptions(
+    shares
+      .command("verify")
+      .description(
+        "Check every share in one ceremony: each is reported valid or invalid by index " +
+          "(checksum, authority, generation, and that it lies on the KEK's polynomials).",
+      ),
+  )
+    .option("--share <file>", "a share file (repeatable; give all of them)", collect)
+    .addHelpText("after", examples(
+      "predist shares verify --share s1.txt --share s2.txt --share s3.txt --share s4.txt",
+      "predist shares verify --share shares/share-g1-1-of-5.txt --json",
+    ))
+    .action((options: DbOptions & { share?: string[] }) => runSharesVerify(options));
+  addDbOptions(
+    shares
+      .command("rotate")
+      .description(
+        "Make a new KEK and new shares for the same master: the old shares stop working.",
+      ),
+  )
+    .option("--share <file>", "a current share file (repeatable; default: session or prompt)",
+      collect)
+    .option("--shares <n>", "number of new shares (default: as now)", count)
+    .option("--threshold <m>", "new threshold (default: as now)", intOption(2, MAX_SHARES))
+    .option("--share-dir <dir>", "write the new shares to files (default: print once)")
+    .addHelpText("after", examples(
+      "predist shares rotate --share a.txt --share b.txt --share c.txt --share-dir ./new",
+      "predist shares rotate --shares 7 --threshold 4      # uses the session",
+    ))
+    .action((options: RotateOptions) => runSharesRotate(options));
+
+  addDbOptions(
+    program
+      .command("nodes")
+      .helpGroup(GROUP.inspect)
+      .description("List the node registry: ID, state, station, port, image digest."),
+  )
+    .addOption(new Option("--state <state>", "only nodes in this state (default: all)")
+      .choices([...NODE_STATES]))
+    .option("--limit <n>", "most nodes listed", intOption(1, 1_000_000), 1_000_000)
+    .addHelpText("after", examples("predist nodes --state flashed", "predist nodes --json"))
+    .action((options: DbOptions & { state?: NodeState; limit: number }) => runNodes(options));
+
+  addDbOptions(
+    program
+      .command("log")
+      .helpGroup(GROUP.inspect)
+      .description(
+        "Show the journal, or with --verify check its hash chain and name the first broken record.",
+      ),
+  )
+    .option("--verify", "check the chain instead of printing records", false)
+    .option("--from <seq>", "first record shown", intOption(1, Number.MAX_SAFE_INTEGER), 1)
+    .option("--limit <n>", "most records shown", intOption(1, DEFAULT_LOG_LIMIT), DEFAULT_LOG_LIMIT)
+    .option("--node <id>", "only records of this node (default: all)",
+      intOption(1, Number.MAX_SAFE_INTEGER))
+    .addHelpText("after", examples("predist log --node 17", "predist log --verify --json"))
+    .action((options: LogOptions) => runLog(options));
+
 }

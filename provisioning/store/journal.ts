@@ -25,7 +25,7 @@ const EVENT_PATTERN = /^[a-z][a-z0-9-]*$/;
  * Field names that would hold key material. The journal is readable by anyone with the file, so
  * a detail carrying one of these is refused outright rather than trusted to be harmless.
  */
-const SECRET_FIELD = /^(key|keys|master|kek|secret|seed|share|sharecode|linkkey|poolkey|ring)$/i;
+const SECRET_FIELD = /^(key|keys|master|kek|secret|seed|share|sharecode|linkkey|poolkey)$/i;
 
 /** JSON with object keys sorted at every level: one text per value. */
 export function canonicalJson(value: unknown): string {
