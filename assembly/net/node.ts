@@ -1,5 +1,752 @@
-// STUB: the node protocols (ring store, discovery, handshake, path keys, frames, revocation).
-import { OK } from "../status";
-export function netBoot(): i32 { return OK; }
-export function netRadio(ptr: usize, len: i32): i32 { return OK; }
-export function netTimer(timerId: i32): i32 { return OK; }
+// The node protocols' event handlers (docs/protocol.md): boot, one dispatch over the radio frame
+// types, and the timers. Discovery (HELLO), the three-message link handshake, secure frames
+// (AES-CCM* with a per-link seq and replay window), path keys and the delivery queue read by the
+// net_recv export. Every handler bounds its frame before reading it and answers with a status
+// code; nothing allocates, nothing recurses.
+//
+// Threat model limits: node and key IDs travel in clear; a path key is known to every node on its
+// path; flooding can evict neighbour entries (the table is bounded, never overrun).
+
+import { radioSend, randomFill, clockMs, timerStart } from "../hal";
+import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_MALFORMED,
+  ERR_NET_NOT_FOR_US, ERR_NET_SCHEME, ERR_NET_STATE, ERR_NET_NO_SHARED_KEY, ERR_NET_UNKNOWN_KEY,
+  ERR_NET_TAG, ERR_NET_REPLAY, ERR_NET_NOT_LINKED, ERR_NET_DUPLICATE, ERR_NET_UNKNOWN_TYPE,
+  ERR_NET_REVOKED } from "../status";
+import { constantTimeEqual, wipe } from "../crypto/index";
+import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
+  ringThreshold, leapInitialKey, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
+  SCHEME_PAIRWISE } from "../ring/store";
+import { getU32, putU32, copy } from "./bytes";
+import { netCmac, netKdf, netSeal, netOpen } from "./cost";
+import {
+  FRAME_MAX, HEADER_LEN, NONCE_LEN, TAG_LEN, SEQ_LEN, KEY_LEN, BROADCAST_ID, TYPE_HELLO,
+  TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM, TYPE_DATA, TYPE_PATH_KEY, TYPE_REVOKE,
+  TYPE_DISCLOSE, HELLO_FIXED_LEN, HELLO_IDS_MAX, HELLO_PARTS_MAX, LINK_INIT_FIXED_LEN, SELECT_MAX,
+  LINK_RESP_LEN, LINK_CONFIRM_LEN, SECURE_OVERHEAD, DATA_PAYLOAD_MAX, PATH_PAYLOAD_LEN, CCM_LEVEL,
+  CCM_NONCE_LEN, MODE_PAIR, MODE_PATH, DIR_RESPONDER, DIR_INITIATOR, NEIGHBOURS_MAX,
+  REPLAY_WINDOW, DELIVERY_SLOTS, PATH_HOPS, PATH_SEEN, TIMER_HELLO, TIMER_TICK, HELLO_DELAY_MS,
+  TICK_MS, HANDSHAKE_TIMEOUT_MS,
+} from "./config";
+import {
+  STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
+  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
+  E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
+  E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, entryAt, entryId,
+  entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
+  dropLink, wipePathKey, clearTable,
+} from "./neighbours";
+import { revokeFrame, discloseFrame, revokeBoot, keyRevoked, nodeRevoked } from "./revoke";
+
+// Static buffers.
+const tx = memory.data(FRAME_MAX + 1, 16);
+const plain = memory.data(FRAME_MAX + 1, 16);
+const ccmNonce = memory.data(16, 16);
+const helloNonce = memory.data(NONCE_LEN, 8);
+const material = memory.data(KEY_LEN, 16);
+const keyTmp = memory.data(KEY_LEN, 16);
+const kdfOut = memory.data(2 * KEY_LEN, 16);
+const tagMsg = memory.data(1 + 8 + 2 * NONCE_LEN, 16); // direction | idI | idR | nI | nR
+const tagOut = memory.data(KEY_LEN, 16);
+/** q-composite KDF context: le32(i) | le32 IDs | keys 2..i. */
+const Q_CONTEXT_MAX: i32 = 4 + 4 * SELECT_MAX + KEY_LEN * (SELECT_MAX - 1);
+const qContext = memory.data(Q_CONTEXT_MAX, 16);
+/** "qcomposite", "leap-node", "leap-pair": the scheme labels of docs/schemes.md. */
+const Q_LABEL = memory.data<u8>([0x71, 0x63, 0x6f, 0x6d, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x65]);
+const Q_LABEL_LEN: i32 = 10;
+const LEAP_NODE_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x6e, 0x6f, 0x64, 0x65]);
+const LEAP_NODE_LABEL_LEN: i32 = 9;
+const LEAP_PAIR_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x70, 0x61, 0x69, 0x72]);
+const LEAP_PAIR_LABEL_LEN: i32 = 9;
+const pathSeen = memory.data(PATH_SEEN * 4, 4);
+/** "predist link": the KDF label of link keys. */
+const LINK_LABEL = memory.data<u8>([0x70, 0x72, 0x65, 0x64, 0x69, 0x73, 0x74, 0x20, 0x6c, 0x69,
+  0x6e, 0x6b]);
+const LINK_LABEL_LEN: i32 = 12;
+const TRANSCRIPT_LEN: i32 = 8 + 2 * NONCE_LEN;
+const TAG_MSG_LEN: i32 = 1 + TRANSCRIPT_LEN;
+
+/** Delivery queue: DELIVERY_SLOTS slots of src (u32) | len (u8) | payload. */
+const SLOT_LEN: i32 = 5 + DATA_PAYLOAD_MAX;
+const delivery = memory.data(DELIVERY_SLOTS * SLOT_LEN, 4);
+let deliveryHead: i32 = 0;
+let deliveryCount: i32 = 0;
+let pathSeenNext: i32 = 0;
+
+// Counters for net_status.
+export let framesSent: u32 = 0;
+export let bytesSent: u32 = 0;
+export let framesDropped: u32 = 0;
+export let deliveryLost: u32 = 0;
+export let lastError: i32 = 0;
+let myId: u32 = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+
+function send(len: i32): i32 {
+  framesSent++;
+  bytesSent += <u32>len;
+  return radioSend(tx, len) < 0 ? ERR_HAL : OK;
+}
+
+function putHeader(type: u32, dst: u32): void {
+  store<u8>(tx, <u8>type);
+  putU32(tx + 1, myId);
+  putU32(tx + 5, dst);
+}
+
+function fresh(out: usize, len: i32): i32 {
+  return randomFill(out, len) < 0 ? ERR_HAL : OK;
+}
+
+/** Sends this node's HELLO to `dst`: its ring IDs (listed form) or only the header. */
+function sendHello(dst: u32): i32 {
+  const scheme = ringScheme();
+  const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
+  const count = listed ? ringCount() : 0;
+  let parts = (count + HELLO_IDS_MAX - 1) / HELLO_IDS_MAX;
+  if (parts < 1) parts = 1;
+  if (parts > HELLO_PARTS_MAX) parts = HELLO_PARTS_MAX;
+  let status = OK;
+  for (let part = 0; part < parts; part++) {
+    putHeader(TYPE_HELLO, dst);
+    copy(tx + <usize>HEADER_LEN, helloNonce, NONCE_LEN);
+    store<u8>(tx + 17, <u8>scheme);
+    store<u8>(tx + 18, <u8>((part << 4) | (parts - 1)));
+    const first = part * HELLO_IDS_MAX;
+    const n = min(HELLO_IDS_MAX, count - first);
+    for (let i = 0; i < n; i++) putU32(tx + <usize>(HELLO_FIXED_LEN + 4 * i), ringIdAt(first + i));
+    const s = send(HELLO_FIXED_LEN + 4 * max(n, 0));
+    if (s != OK) status = s;
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key schedule (docs/protocol.md, "Link handshake")
+
+/** True when the entry's discovery result lets a pair key be derived. */
+function hasMaterial(e: usize): bool {
+  const scheme = ringScheme();
+  const count = <u32>load<u8>(e + E_SEL_COUNT);
+  if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) return count >= 1;
+  if (scheme == SCHEME_QCOMPOSITE) return count >= ringThreshold() && count >= 1;
+  if (scheme == SCHEME_FULL || scheme == SCHEME_PAIRWISE) return ringFind(entryId(e)) >= 0;
+  // LEAP+: the lower ID initiates and needs K_IN; the responder needs only its own key.
+  if (scheme == SCHEME_LEAP) return myId > entryId(e) || leapInitialKey(0) == OK;
+  return false;
+}
+
+/** Writes the shared material S of the entry's link (mode and selector) to `material`. */
+function deriveMaterial(e: usize, idI: u32): i32 {
+  if (<u32>load<u8>(e + E_MODE) == MODE_PATH) {
+    if (!hasFlag(e, F_PATH_KEY)) return ERR_NET_NO_SHARED_KEY;
+    copy(material, e + E_PATH_KEY, KEY_LEN);
+    return OK;
+  }
+  const scheme = ringScheme();
+  const count = <i32>load<u8>(e + E_SEL_COUNT);
+  if (scheme == SCHEME_EG) {
+    if (count < 1) return ERR_NET_NO_SHARED_KEY;
+    const index = ringFind(load<u32>(e + E_SEL));
+    if (index < 0 || keyRevoked(load<u32>(e + E_SEL))) return ERR_NET_UNKNOWN_KEY;
+    return ringKeyAt(index, material);
+  }
+  if (scheme == SCHEME_QCOMPOSITE) {
+    // Chan, Perrig & Song 2003, section 4.1, as docs/schemes.md fixes it: with shared IDs
+    // s_1 < ... < s_i, S = KDF(K_s1, "qcomposite", le32(i) | le32(s_1..s_i) | K_s2 | ... | K_si).
+    if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
+    store<u32>(qContext, <u32>count);
+    let at: usize = 4;
+    for (let i = 0; i < count; i++) {
+      store<u32>(qContext + at, load<u32>(e + E_SEL + <usize>(4 * i)));
+      at += 4;
+    }
+    let status = OK;
+    for (let i = 0; i < count; i++) {
+      const id = load<u32>(e + E_SEL + <usize>(4 * i));
+      const index = ringFind(id);
+      if (index < 0 || keyRevoked(id)) {
+        status = ERR_NET_UNKNOWN_KEY;
+        break;
+      }
+      if (i == 0) status = ringKeyAt(index, keyTmp);
+      else {
+        status = ringKeyAt(index, qContext + at);
+        at += <usize>KEY_LEN;
+      }
+      if (status != OK) break;
+    }
+    if (status == OK) {
+      netKdf(keyTmp, Q_LABEL, Q_LABEL_LEN, qContext, <i32>at, material, KEY_LEN);
+    }
+    wipe(keyTmp, KEY_LEN);
+    wipe(qContext, Q_CONTEXT_MAX);
+    return status;
+  }
+  if (scheme == SCHEME_LEAP) {
+    // LEAP+ (Zhu, Setia & Jajodia): K_uv = F(K_v, u) with v the responder, u the initiator.
+    // The initiator computes K_v = F(K_IN, v) and needs K_IN; the responder uses its own K_v.
+    const peer = entryId(e);
+    if (myId == idI) {
+      if (leapInitialKey(keyTmp) != OK) return ERR_NET_NO_SHARED_KEY;
+      store<u32>(qContext, peer);
+      netKdf(keyTmp, LEAP_NODE_LABEL, LEAP_NODE_LABEL_LEN, qContext, 4, kdfOut, KEY_LEN);
+      store<u32>(qContext, myId);
+    } else {
+      const index = ringFind(myId);
+      if (index < 0 || ringKeyAt(index, kdfOut) != OK) return ERR_NET_NO_SHARED_KEY;
+      store<u32>(qContext, peer);
+    }
+    netKdf(kdfOut, LEAP_PAIR_LABEL, LEAP_PAIR_LABEL_LEN, qContext, 4, material, KEY_LEN);
+    wipe(keyTmp, KEY_LEN);
+    wipe(kdfOut, 2 * KEY_LEN);
+    return OK;
+  }
+  if (scheme == SCHEME_FULL || scheme == SCHEME_PAIRWISE) {
+    const index = ringFind(entryId(e));
+    if (index < 0) return ERR_NET_NO_SHARED_KEY;
+    return ringKeyAt(index, material);
+  }
+  // TODO: evaluate the polypool share at the peer's ID (host/authority evaluateLanes,
+  // polypoolKey) so polypool links form; until then polypool nodes link only by path keys.
+  return ERR_NET_NO_SHARED_KEY;
+}
+
+/** Derives Kc and the pending link key of the entry from S and the transcript. */
+function deriveKeys(e: usize, idI: u32, idR: u32): i32 {
+  const status = deriveMaterial(e, idI);
+  if (status != OK) {
+    wipe(material, KEY_LEN);
+    return status;
+  }
+  putU32(tagMsg + 1, idI);
+  putU32(tagMsg + 5, idR);
+  copy(tagMsg + 9, e + E_NI, NONCE_LEN);
+  copy(tagMsg + 17, e + E_NR, NONCE_LEN);
+  netKdf(material, LINK_LABEL, LINK_LABEL_LEN, tagMsg + 1, TRANSCRIPT_LEN, kdfOut, 2 * KEY_LEN);
+  wipe(material, KEY_LEN);
+  copy(e + E_CONFIRM_KEY, kdfOut, KEY_LEN);
+  copy(e + E_PENDING_KEY, kdfOut + <usize>KEY_LEN, KEY_LEN);
+  wipe(kdfOut, 2 * KEY_LEN);
+  return OK;
+}
+
+/** The direction-bound confirmation tag into `tagOut` (first TAG_LEN bytes used). */
+function confirmTag(e: usize, direction: u32): void {
+  store<u8>(tagMsg, <u8>direction);
+  netCmac(e + E_CONFIRM_KEY, tagMsg, TAG_MSG_LEN, tagOut);
+}
+
+function linkUp(e: usize): void {
+  copy(e + E_LINK_KEY, e + E_PENDING_KEY, KEY_LEN);
+  wipeHandshake(e);
+  store<u32>(e + E_TX_SEQ, 0);
+  store<u32>(e + E_RX_SEQ, 0);
+  store<u32>(e + E_RX_MASK, 0);
+  setFlag(e, F_LINKED);
+  setState(e, STATE_IDLE);
+  if (<u32>load<u8>(e + E_MODE) == MODE_PATH) wipePathKey(e);
+}
+
+/** Back to the state before a handshake: the old link (if any) stays as it was. */
+function abandon(e: usize): void {
+  wipeHandshake(e);
+  if (hasFlag(e, F_LINKED)) setState(e, STATE_IDLE);
+  else setState(e, hasMaterial(e) || hasFlag(e, F_PATH_KEY) ? STATE_HEARD : STATE_NO_KEY);
+}
+
+function selectorCount(e: usize, mode: u32): i32 {
+  if (mode == MODE_PATH) return 0;
+  const scheme = ringScheme();
+  const count = <i32>load<u8>(e + E_SEL_COUNT);
+  if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) return min(count, 1);
+  if (scheme == SCHEME_QCOMPOSITE) return count;
+  return 0;
+}
+
+/** Starts a handshake as initiator with the entry's neighbour. */
+function initiate(e: usize, mode: u32): i32 {
+  if (fresh(e + E_NI, NONCE_LEN) != OK) return ERR_HAL;
+  store<u8>(e + E_MODE, <u8>mode);
+  const count = selectorCount(e, mode);
+  putHeader(TYPE_LINK_INIT, entryId(e));
+  copy(tx + 9, e + E_NI, NONCE_LEN);
+  store<u8>(tx + 17, <u8>mode);
+  store<u8>(tx + 18, <u8>count);
+  for (let i = 0; i < count; i++) {
+    putU32(tx + <usize>(LINK_INIT_FIXED_LEN + 4 * i), load<u32>(e + E_SEL + <usize>(4 * i)));
+  }
+  setState(e, STATE_WAIT_RESP);
+  store<u32>(e + E_DEADLINE, clockMs() + HANDSHAKE_TIMEOUT_MS);
+  return send(LINK_INIT_FIXED_LEN + 4 * count);
+}
+
+/** Inserts a shared key ID into the entry's selector, ascending, keeping the SELECT_MAX lowest. */
+function selectInsert(e: usize, id: u32): void {
+  let count = <i32>load<u8>(e + E_SEL_COUNT);
+  let at = count;
+  for (let i = 0; i < count; i++) {
+    const here = load<u32>(e + E_SEL + <usize>(4 * i));
+    if (here == id) return;
+    if (here > id) {
+      at = i;
+      break;
+    }
+  }
+  if (at >= SELECT_MAX) return;
+  if (count == SELECT_MAX) count--;
+  for (let i = count; i > at; i--) {
+    store<u32>(e + E_SEL + <usize>(4 * i), load<u32>(e + E_SEL + <usize>(4 * (i - 1))));
+  }
+  store<u32>(e + E_SEL + <usize>(4 * at), id);
+  store<u8>(e + E_SEL_COUNT, <u8>(count + 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers, one per message type
+
+function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
+  if (len < HELLO_FIXED_LEN || ((len - HELLO_FIXED_LEN) & 3) != 0) return ERR_NET_MALFORMED;
+  if (<u32>load<u8>(f + 17) != ringScheme()) return ERR_NET_SCHEME;
+  const partByte = <i32>load<u8>(f + 18);
+  const part = partByte >> 4;
+  const total = (partByte & 15) + 1;
+  if (part >= total) return ERR_NET_MALFORMED;
+  const scheme = ringScheme();
+  const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
+  if (!listed && len != HELLO_FIXED_LEN) return ERR_NET_MALFORMED;
+  if (nodeRevoked(src)) return ERR_NET_REVOKED;
+  const e = findOrAddEntry(src);
+  if (e == 0) return ERR_NO_SPACE;
+  if (!constantTimeEqual(e + E_HELLO_NONCE, f + 9, NONCE_LEN)) {
+    // A new discovery round of that neighbour (a reboot, or a re-discovery after revocation):
+    // its old link is dropped, because it no longer holds the link key.
+    dropLink(e);
+    wipePathKey(e);
+    clearFlag(e, F_HELLO_DONE | F_PATH_SENT);
+    store<u8>(e + E_SEL_COUNT, 0);
+    store<u16>(e + E_PARTS_MASK, 0);
+    store<u8>(e + E_PARTS_TOTAL, <u8>total);
+    copy(e + E_HELLO_NONCE, f + 9, NONCE_LEN);
+    setState(e, STATE_HEARD);
+  }
+  if (<i32>load<u8>(e + E_PARTS_TOTAL) != total) return ERR_NET_MALFORMED;
+  const mask = <u32>load<u16>(e + E_PARTS_MASK);
+  if ((mask & (1 << part)) != 0) return ERR_NET_DUPLICATE;
+  store<u16>(e + E_PARTS_MASK, <u16>(mask | (1 << part)));
+  const n = (len - HELLO_FIXED_LEN) >> 2;
+  for (let i = 0; i < n; i++) {
+    const id = getU32(f + <usize>(HELLO_FIXED_LEN + 4 * i));
+    if (ringFind(id) >= 0 && !keyRevoked(id)) selectInsert(e, id);
+  }
+  if ((mask | (1 << part)) != <u32>((1 << total) - 1)) return OK;
+
+  // The whole announcement is in.
+  setFlag(e, F_HELLO_DONE);
+  if (dst == BROADCAST_ID && src < myId) sendHello(src);
+  if (hasFlag(e, F_LINKED)) return OK;
+  const shared = hasMaterial(e);
+  if (!shared) {
+    if (entryState(e) == STATE_HEARD) setState(e, STATE_NO_KEY);
+    return OK;
+  }
+  if (myId < src && entryState(e) != STATE_WAIT_RESP) return initiate(e, MODE_PAIR);
+  return OK;
+}
+
+function onLinkInit(f: usize, len: i32, src: u32): i32 {
+  if (len < LINK_INIT_FIXED_LEN) return ERR_NET_MALFORMED;
+  const mode = <u32>load<u8>(f + 17);
+  const count = <i32>load<u8>(f + 18);
+  if (count > SELECT_MAX || len != LINK_INIT_FIXED_LEN + 4 * count) return ERR_NET_MALFORMED;
+  if (mode != MODE_PAIR && mode != MODE_PATH) return ERR_NET_MALFORMED;
+  if (nodeRevoked(src)) return ERR_NET_REVOKED;
+  const e = findOrAddEntry(src);
+  if (e == 0) return ERR_NO_SPACE;
+  // Both sides initiated: the lower ID's handshake wins.
+  if (entryState(e) == STATE_WAIT_RESP && myId < src) return ERR_NET_STATE;
+
+  // Check the selector against this node's own ring and the scheme's rule.
+  const scheme = ringScheme();
+  if (mode == MODE_PAIR) {
+    let prev: u32 = 0;
+    for (let i = 0; i < count; i++) {
+      const id = getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i));
+      if (i > 0 && id <= prev) return ERR_NET_MALFORMED;
+      if (ringFind(id) < 0 || keyRevoked(id)) return ERR_NET_UNKNOWN_KEY;
+      prev = id;
+    }
+    if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) {
+      if (count != 1) return ERR_NET_NO_SHARED_KEY;
+    } else if (scheme == SCHEME_QCOMPOSITE) {
+      if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
+    } else if (count != 0) {
+      return ERR_NET_MALFORMED;
+    }
+  } else if (count != 0 || !hasFlag(e, F_PATH_KEY)) {
+    return ERR_NET_NO_SHARED_KEY;
+  }
+
+  // Restart the handshake as responder; an existing link stays until this one is confirmed.
+  wipeHandshake(e);
+  store<u8>(e + E_MODE, <u8>mode);
+  if (mode == MODE_PAIR) {
+    store<u8>(e + E_SEL_COUNT, <u8>count);
+    copy(e + E_SEL, f + <usize>LINK_INIT_FIXED_LEN, 4 * count);
+  }
+  copy(e + E_NI, f + 9, NONCE_LEN);
+  if (fresh(e + E_NR, NONCE_LEN) != OK) return ERR_HAL;
+  const status = deriveKeys(e, src, myId);
+  if (status != OK) {
+    abandon(e);
+    return status;
+  }
+  confirmTag(e, DIR_RESPONDER);
+  putHeader(TYPE_LINK_RESP, src);
+  copy(tx + 9, e + E_NR, NONCE_LEN);
+  copy(tx + 17, tagOut, TAG_LEN);
+  wipe(tagOut, KEY_LEN);
+  setState(e, STATE_WAIT_CONFIRM);
+  store<u32>(e + E_DEADLINE, clockMs() + HANDSHAKE_TIMEOUT_MS);
+  return send(LINK_RESP_LEN);
+}
+
+function onLinkResp(f: usize, len: i32, src: u32): i32 {
+  if (len != LINK_RESP_LEN) return ERR_NET_MALFORMED;
+  const e = findEntry(src);
+  if (e == 0 || entryState(e) != STATE_WAIT_RESP) return ERR_NET_STATE;
+  copy(e + E_NR, f + 9, NONCE_LEN);
+  const status = deriveKeys(e, myId, src);
+  if (status != OK) {
+    abandon(e);
+    return status;
+  }
+  confirmTag(e, DIR_RESPONDER);
+  const ok = constantTimeEqual(tagOut, f + 17, TAG_LEN);
+  if (!ok) {
+    // A forged or stale answer: keep waiting for the real one until the deadline.
+    wipe(tagOut, KEY_LEN);
+    wipeHandshake(e);
+    return ERR_NET_TAG;
+  }
+  confirmTag(e, DIR_INITIATOR);
+  putHeader(TYPE_LINK_CONFIRM, src);
+  copy(tx + 9, tagOut, TAG_LEN);
+  wipe(tagOut, KEY_LEN);
+  linkUp(e);
+  return send(LINK_CONFIRM_LEN);
+}
+
+function onLinkConfirm(f: usize, len: i32, src: u32): i32 {
+  if (len != LINK_CONFIRM_LEN) return ERR_NET_MALFORMED;
+  const e = findEntry(src);
+  if (e == 0 || entryState(e) != STATE_WAIT_CONFIRM) return ERR_NET_STATE;
+  confirmTag(e, DIR_INITIATOR);
+  const ok = constantTimeEqual(tagOut, f + 9, TAG_LEN);
+  wipe(tagOut, KEY_LEN);
+  if (!ok) return ERR_NET_TAG;
+  linkUp(e);
+  return OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secure frames
+
+function buildNonce(src: u32, dst: u32, seq: u32): void {
+  putU32(ccmNonce, src);
+  putU32(ccmNonce + 4, dst);
+  putU32(ccmNonce + 8, seq);
+  store<u8>(ccmNonce + 12, <u8>CCM_LEVEL);
+}
+
+/** Seals `len` bytes at `payload` to the linked neighbour of entry `e` and sends the frame. */
+function sealAndSend(e: usize, type: u32, payload: usize, len: i32): i32 {
+  if (!hasFlag(e, F_LINKED)) return ERR_NET_NOT_LINKED;
+  if (len < 0 || len > DATA_PAYLOAD_MAX) return ERR_BAD_LENGTH;
+  const seq = load<u32>(e + E_TX_SEQ) + 1;
+  if (seq == 0) {
+    // The counter would wrap: the link must be re-keyed (docs/protocol.md).
+    dropLink(e);
+    abandon(e);
+    return ERR_NET_NOT_LINKED;
+  }
+  store<u32>(e + E_TX_SEQ, seq);
+  const dst = entryId(e);
+  putHeader(type, dst);
+  putU32(tx + 9, seq);
+  buildNonce(myId, dst, seq);
+  netSeal(e + E_LINK_KEY, ccmNonce, tx, HEADER_LEN + SEQ_LEN, payload, len, TAG_LEN,
+    tx + <usize>(HEADER_LEN + SEQ_LEN));
+  return send(SECURE_OVERHEAD + len);
+}
+
+/** Opens a secure frame into `plain`; returns the payload length or a negative status. */
+function openSecure(e: usize, f: usize, len: i32, src: u32): i32 {
+  const seq = getU32(f + 9);
+  const high = load<u32>(e + E_RX_SEQ);
+  const mask = load<u32>(e + E_RX_MASK);
+  if (seq == 0) return -ERR_NET_REPLAY;
+  if (seq <= high) {
+    const behind = high - seq;
+    if (behind >= REPLAY_WINDOW || (mask & (1 << behind)) != 0) return -ERR_NET_REPLAY;
+  }
+  buildNonce(src, myId, seq);
+  const sealedLen = len - HEADER_LEN - SEQ_LEN;
+  const status = netOpen(e + E_LINK_KEY, ccmNonce, f, HEADER_LEN + SEQ_LEN,
+    f + <usize>(HEADER_LEN + SEQ_LEN), sealedLen, TAG_LEN, plain);
+  if (status != OK) return -ERR_NET_TAG;
+  if (seq > high) {
+    const shift = seq - high;
+    store<u32>(e + E_RX_MASK, (shift >= 32 ? 0 : mask << shift) | 1);
+    store<u32>(e + E_RX_SEQ, seq);
+  } else {
+    store<u32>(e + E_RX_MASK, mask | (1 << (high - seq)));
+  }
+  return sealedLen - TAG_LEN;
+}
+
+function deliver(src: u32, len: i32): void {
+  if (deliveryCount == DELIVERY_SLOTS) {
+    // Full: the oldest is dropped so the newest data is kept.
+    deliveryHead = (deliveryHead + 1) % DELIVERY_SLOTS;
+    deliveryCount--;
+    deliveryLost++;
+  }
+  const slot = delivery + <usize>(((deliveryHead + deliveryCount) % DELIVERY_SLOTS) * SLOT_LEN);
+  store<u32>(slot, src);
+  store<u8>(slot + 4, <u8>len);
+  copy(slot + 5, plain, len);
+  deliveryCount++;
+}
+
+function onSecure(f: usize, len: i32, src: u32, type: u32): i32 {
+  if (len < SECURE_OVERHEAD) return ERR_NET_MALFORMED;
+  const e = findEntry(src);
+  if (e == 0 || !hasFlag(e, F_LINKED)) return ERR_NET_NOT_LINKED;
+  const n = openSecure(e, f, len, src);
+  if (n < 0) return -n;
+  let status = OK;
+  if (type == TYPE_DATA) deliver(src, n);
+  else status = onPathKey(e, n);
+  wipe(plain, FRAME_MAX);
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path keys (docs/protocol.md, "Path keys")
+
+function pathSeenBefore(pathId: u32): bool {
+  for (let i = 0; i < PATH_SEEN; i++) {
+    if (load<u32>(pathSeen + <usize>(4 * i)) == pathId) return true;
+  }
+  store<u32>(pathSeen + <usize>(4 * pathSeenNext), pathId);
+  pathSeenNext = (pathSeenNext + 1) % PATH_SEEN;
+  return false;
+}
+
+/** Forwards the PATH_KEY payload in `plain` to every linked neighbour but `except` (0: none). */
+function pathFlood(except: u32, onlyTo: usize): void {
+  if (onlyTo != 0) {
+    sealAndSend(onlyTo, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
+    return;
+  }
+  for (let i = 0; i < NEIGHBOURS_MAX; i++) {
+    const n = entryAt(i);
+    if (entryState(n) == STATE_FREE || !hasFlag(n, F_LINKED) || entryId(n) == except) continue;
+    sealAndSend(n, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
+  }
+}
+
+function onPathKey(from: usize, n: i32): i32 {
+  if (n != PATH_PAYLOAD_LEN) return ERR_NET_MALFORMED;
+  const pathId = getU32(plain);
+  const origin = getU32(plain + 4);
+  const target = getU32(plain + 8);
+  const hops = <i32>load<u8>(plain + 12);
+  if (origin == myId || origin == 0 || origin == BROADCAST_ID) return ERR_NET_MALFORMED;
+  if (pathSeenBefore(pathId)) return ERR_NET_DUPLICATE;
+  if (target == myId) {
+    if (nodeRevoked(origin)) return ERR_NET_REVOKED;
+    const e = findOrAddEntry(origin);
+    if (e == 0) return ERR_NO_SPACE;
+    if (hasFlag(e, F_LINKED)) return OK;
+    copy(e + E_PATH_KEY, plain + 13, KEY_LEN);
+    setFlag(e, F_PATH_KEY);
+    return initiate(e, MODE_PATH);
+  }
+  const t = findEntry(target);
+  if (t != 0 && hasFlag(t, F_LINKED)) {
+    pathFlood(0, t);
+  } else if (hops > 0 && hops < PATH_HOPS) {
+    store<u8>(plain + 12, <u8>(hops - 1));
+    pathFlood(entryId(from), 0);
+  }
+  return OK;
+}
+
+/** The initiator's side: a fresh path key to `e`'s neighbour, sent to every linked neighbour. */
+function pathStart(e: usize): i32 {
+  if (fresh(plain, 4) != OK || fresh(e + E_PATH_KEY, KEY_LEN) != OK) return ERR_HAL;
+  pathSeenBefore(getU32(plain));
+  putU32(plain + 4, myId);
+  putU32(plain + 8, entryId(e));
+  store<u8>(plain + 12, <u8>(PATH_HOPS - 1));
+  copy(plain + 13, e + E_PATH_KEY, KEY_LEN);
+  setFlag(e, F_PATH_KEY | F_PATH_SENT);
+  pathFlood(entryId(e), 0);
+  wipe(plain, FRAME_MAX);
+  return OK;
+}
+
+function hasLinkedNeighbour(): bool {
+  for (let i = 0; i < NEIGHBOURS_MAX; i++) if (hasFlag(entryAt(i), F_LINKED)) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export function netBoot(): i32 {
+  clearTable();
+  deliveryHead = 0;
+  deliveryCount = 0;
+  const status = ringBoot();
+  revokeBoot();
+  if (status != OK) return status;
+  myId = ringNodeId();
+  if (fresh(helloNonce, NONCE_LEN) != OK) return ERR_HAL;
+  timerStart(TIMER_HELLO, HELLO_DELAY_MS);
+  timerStart(TIMER_TICK, TICK_MS);
+  return OK;
+}
+
+function dispatch(f: usize, len: i32): i32 {
+  if (len < HEADER_LEN) return ERR_NET_MALFORMED;
+  const type = <u32>load<u8>(f);
+  const src = getU32(f + 1);
+  const dst = getU32(f + 5);
+  if (type == TYPE_REVOKE) return revokeFrame(f, len);
+  if (type == TYPE_DISCLOSE) return discloseFrame(f, len);
+  if (src == myId || src == 0 || src == BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  if (dst != myId && dst != BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  if (type == TYPE_HELLO) return onHello(f, len, src, dst);
+  if (dst == BROADCAST_ID) return ERR_NET_MALFORMED;
+  if (nodeRevoked(src)) return ERR_NET_REVOKED;
+  if (type == TYPE_LINK_INIT) return onLinkInit(f, len, src);
+  if (type == TYPE_LINK_RESP) return onLinkResp(f, len, src);
+  if (type == TYPE_LINK_CONFIRM) return onLinkConfirm(f, len, src);
+  if (type == TYPE_DATA || type == TYPE_PATH_KEY) return onSecure(f, len, src, type);
+  return ERR_NET_UNKNOWN_TYPE;
+}
+
+export function netRadio(ptr: usize, len: i32): i32 {
+  if (!ringReady()) return ERR_UNPROVISIONED;
+  if (len > FRAME_MAX) return ERR_NET_MALFORMED;
+  const status = dispatch(ptr, len);
+  if (status != OK) {
+    framesDropped++;
+    lastError = status;
+  }
+  return status;
+}
+
+function tick(): i32 {
+  const now = clockMs();
+  const linked = hasLinkedNeighbour();
+  for (let i = 0; i < NEIGHBOURS_MAX; i++) {
+    const e = entryAt(i);
+    const state = entryState(e);
+    if (state == STATE_FREE) continue;
+    if ((state == STATE_WAIT_RESP || state == STATE_WAIT_CONFIRM) &&
+      <i32>(now - load<u32>(e + E_DEADLINE)) >= 0) {
+      abandon(e);
+      continue;
+    }
+    if (hasFlag(e, F_LINKED) || !hasFlag(e, F_HELLO_DONE) || hasFlag(e, F_REVOKED)) continue;
+    // Retry a lost handshake; ask for a path key when nothing is shared.
+    if (state == STATE_HEARD && myId < entryId(e) && hasMaterial(e)) initiate(e, MODE_PAIR);
+    else if (state == STATE_NO_KEY && myId < entryId(e) && linked && !hasFlag(e, F_PATH_SENT)) {
+      pathStart(e);
+    }
+  }
+  timerStart(TIMER_TICK, TICK_MS);
+  return OK;
+}
+
+export function netTimer(timerId: i32): i32 {
+  if (!ringReady()) return ERR_UNPROVISIONED;
+  if (timerId == TIMER_HELLO) return sendHello(BROADCAST_ID);
+  if (timerId == TIMER_TICK) return tick();
+  return OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime side (assembly/net/exports.ts)
+
+export function netSend(dest: u32, ptr: usize, len: i32): i32 {
+  if (!ringReady()) return ERR_UNPROVISIONED;
+  const e = findEntry(dest);
+  if (e == 0) return ERR_NET_NOT_LINKED;
+  if (len < 0 || len > DATA_PAYLOAD_MAX) return ERR_BAD_LENGTH;
+  copy(plain, ptr, len);
+  const status = sealAndSend(e, TYPE_DATA, plain, len);
+  wipe(plain, FRAME_MAX);
+  return status;
+}
+
+/** Moves the oldest delivered payload to `out` as src (u32 BE) | payload; returns its length. */
+export function netRecv(out: usize, maxLen: i32): i32 {
+  if (deliveryCount == 0) return 0;
+  const slot = delivery + <usize>(deliveryHead * SLOT_LEN);
+  const len = <i32>load<u8>(slot + 4);
+  if (maxLen < 4 + len) return -ERR_BAD_LENGTH;
+  putU32(out, load<u32>(slot));
+  copy(out + 4, slot + 5, len);
+  wipe(slot, SLOT_LEN);
+  deliveryHead = (deliveryHead + 1) % DELIVERY_SLOTS;
+  deliveryCount--;
+  return 4 + len;
+}
+
+export function netMyId(): u32 {
+  return myId;
+}
+
+/** Drops every link that used a revoked key ID or is with a revoked node; returns how many. */
+export function dropRevokedLinks(): i32 {
+  let dropped = 0;
+  for (let i = 0; i < NEIGHBOURS_MAX; i++) {
+    const e = entryAt(i);
+    if (entryState(e) == STATE_FREE) continue;
+    let revoked = nodeRevoked(entryId(e));
+    if (revoked) setFlag(e, F_REVOKED);
+    const count = <i32>load<u8>(e + E_SEL_COUNT);
+    // Remove revoked IDs from the discovery result, so re-discovery uses only what is left.
+    let kept = 0;
+    let usedRevoked = false;
+    for (let j = 0; j < count; j++) {
+      const id = load<u32>(e + E_SEL + <usize>(4 * j));
+      if (keyRevoked(id)) {
+        usedRevoked = true;
+        continue;
+      }
+      store<u32>(e + E_SEL + <usize>(4 * kept), id);
+      kept++;
+    }
+    store<u8>(e + E_SEL_COUNT, <u8>kept);
+    if (<u32>load<u8>(e + E_MODE) == MODE_PATH) usedRevoked = false;
+    if (hasFlag(e, F_LINKED) && (revoked || usedRevoked)) {
+      dropLink(e);
+      dropped++;
+      if (revoked) {
+        wipePathKey(e);
+        setState(e, STATE_NO_KEY);
+      } else {
+        clearFlag(e, F_PATH_SENT);
+        setState(e, hasMaterial(e) ? STATE_HEARD : STATE_NO_KEY);
+      }
+    }
+  }
+  return dropped;
+}

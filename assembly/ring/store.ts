@@ -273,3 +273,29 @@ export function ringKeyAt(index: i32, out: usize): i32 {
   if (flashRead(addr, out, RING_KEY_LEN) != 0) return ERR_UNPROVISIONED;
   return OK;
 }
+
+const erasable = memory.data(ERASABLE_LEN, 16);
+
+/**
+ * LEAP+ K_IN from the erasable region (docs/image-format.md): copied to `out` (when not 0) if the
+ * region is intact (its CRC-32 holds); ERR_UNPROVISIONED when absent, erased or damaged.
+ */
+export function leapInitialKey(out: usize): i32 {
+  if (!ready || erasableLen != ERASABLE_LEN) return ERR_UNPROVISIONED;
+  let status = ERR_UNPROVISIONED;
+  if (flashRead(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) == 0) {
+    let any: u32 = 0;
+    for (let i = 0; i < 32; i++) any |= <u32>load<u8>(erasable + <usize>i);
+    if (any != 0 && crc32Update(0, erasable, 32) == load<u32>(erasable + 32)) {
+      if (out != 0) copy16(out, erasable);
+      status = OK;
+    }
+  }
+  wipe(erasable, ERASABLE_LEN);
+  return status;
+}
+
+function copy16(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst + 8, load<u64>(src + 8));
+}

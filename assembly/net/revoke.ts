@@ -1,0 +1,258 @@
+// Revocation by the key authority (docs/protocol.md, "Revocation"): REVOKE frames authenticated
+// with a μTESLA one-way key chain and delayed key disclosure (SPINS, Perrig et al. 2001, section
+// 5), anchored by K_0 in the image. REVOKEs are buffered until DISCLOSE publishes the interval's
+// chain key; a disclosed key is accepted only if the one-way function maps it back to the last
+// verified chain key. A verified revocation erases the revoked ring keys by rewriting the image
+// without them through the slots API (the superseded slot is erased), and drops the links that
+// used them or a revoked node.
+//
+// Threat model limits: μTESLA needs loose time synchronisation; the node only refuses REVOKEs of
+// intervals it has itself seen disclosed (see docs/protocol.md).
+
+import { flashRead } from "../hal";
+import { OK, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_CHAIN, ERR_NET_TAG,
+  ERR_NET_NOT_FOR_US } from "../status";
+import { constantTimeEqual, wipe, crc32Update, mmoInit, mmoUpdate, mmoFinal, MMO_CTX_LEN,
+  CMAC_CTX_LEN } from "../crypto/index";
+import { stageBegin, stageWrite, stageCommit } from "../storage/slots";
+import { getU32, putU32, copy } from "./bytes";
+import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal,
+  countBlocks } from "./cost";
+import { FRAME_MAX, KEY_LEN, TAG_LEN, REVOKE_FIXED_LEN, DISCLOSE_LEN, REVOKE_SLOTS,
+  CHAIN_STEPS_MAX, AUTHORITY_ID, BROADCAST_ID } from "./config";
+import { ringReady, ringBoot, ringAnchorAddr, ringFind, ringCount, ringIdAt, ringImageAddr,
+  ringImageLen, ringRecordLen, ringErasableOffset, ringErasableLen, ringNodeKey, ringScheme,
+  SCHEME_EG, SCHEME_QCOMPOSITE, TRAILER_LEN, TRAILER_TAG_LEN, TRAILER_CRC_LEN } from "../ring/store";
+import { dropRevokedLinks } from "./node";
+
+/** Revoked node IDs and key IDs remembered in RAM (a rewritten image also lacks the keys). */
+export const REVOKED_MAX: i32 = 32;
+const SLOT_LEN: i32 = FRAME_MAX + 1;
+
+const chainKey = memory.data(KEY_LEN, 16);
+const stepKey = memory.data(KEY_LEN, 16);
+const tagKey = memory.data(KEY_LEN, 16);
+const tag = memory.data(KEY_LEN, 16);
+const intervalBytes = memory.data(4, 4);
+const slots = memory.data(REVOKE_SLOTS * SLOT_LEN, 4);
+const revokedNodes = memory.data(REVOKED_MAX * 4, 4);
+const revokedKeys = memory.data(REVOKED_MAX * 4, 4);
+/** "predist revoke": the KDF label of the REVOKE tag key. */
+const REVOKE_LABEL = memory.data<u8>([0x70, 0x72, 0x65, 0x64, 0x69, 0x73, 0x74, 0x20, 0x72, 0x65,
+  0x76, 0x6f, 0x6b, 0x65]);
+const REVOKE_LABEL_LEN: i32 = 14;
+
+let verifiedInterval: u32 = 0;
+let revokedNodeCount: i32 = 0;
+let revokedKeyCount: i32 = 0;
+export let revocationsApplied: u32 = 0;
+export let imageRewrites: u32 = 0;
+
+export function revokeBoot(): void {
+  wipe(slots, REVOKE_SLOTS * SLOT_LEN);
+  verifiedInterval = 0;
+  if (ringReady()) flashRead(ringAnchorAddr(), chainKey, KEY_LEN);
+}
+
+function listHas(list: usize, count: i32, id: u32): bool {
+  for (let i = 0; i < count; i++) if (load<u32>(list + <usize>(4 * i)) == id) return true;
+  return false;
+}
+
+export function nodeRevoked(id: u32): bool {
+  return listHas(revokedNodes, revokedNodeCount, id);
+}
+
+export function keyRevoked(id: u32): bool {
+  return listHas(revokedKeys, revokedKeyCount, id);
+}
+
+function checkRevoke(f: usize, len: i32): i32 {
+  if (len < REVOKE_FIXED_LEN || len > FRAME_MAX) return ERR_NET_MALFORMED;
+  const a = <i32>load<u8>(f + 13);
+  const b = <i32>load<u8>(f + 14);
+  if (len != REVOKE_FIXED_LEN + 4 * (a + b)) return ERR_NET_MALFORMED;
+  if (getU32(f + 1) != AUTHORITY_ID || getU32(f + 5) != BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  return OK;
+}
+
+/** REVOKE: buffered until its interval's key is disclosed. */
+export function revokeFrame(f: usize, len: i32): i32 {
+  const status = checkRevoke(f, len);
+  if (status != OK) return status;
+  const interval = getU32(f + 9);
+  if (interval <= verifiedInterval) return ERR_NET_STALE;
+  for (let i = 0; i < REVOKE_SLOTS; i++) {
+    const slot = slots + <usize>(i * SLOT_LEN);
+    if (load<u8>(slot) == 0) {
+      store<u8>(slot, <u8>len);
+      copy(slot + 1, f, len);
+      return OK;
+    }
+  }
+  return ERR_NO_SPACE;
+}
+
+/** DISCLOSE: checks the chain key, then verifies and applies the buffered REVOKEs. */
+export function discloseFrame(f: usize, len: i32): i32 {
+  if (len != DISCLOSE_LEN) return ERR_NET_MALFORMED;
+  if (getU32(f + 1) != AUTHORITY_ID || getU32(f + 5) != BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  const interval = getU32(f + 9);
+  if (interval <= verifiedInterval) return ERR_NET_STALE;
+  const steps = interval - verifiedInterval;
+  if (steps > <u32>CHAIN_STEPS_MAX) return ERR_NET_CHAIN;
+  // F^(i-j)(K_i) must equal the last verified K_j.
+  copy(stepKey, f + 13, KEY_LEN);
+  for (let i: u32 = 0; i < steps; i++) netOneWay(stepKey, stepKey);
+  const ok = constantTimeEqual(stepKey, chainKey, KEY_LEN);
+  wipe(stepKey, KEY_LEN);
+  if (!ok) return ERR_NET_CHAIN;
+  copy(chainKey, f + 13, KEY_LEN);
+  verifiedInterval = interval;
+
+  putU32(intervalBytes, interval);
+  netKdf(chainKey, REVOKE_LABEL, REVOKE_LABEL_LEN, intervalBytes, 4, tagKey, KEY_LEN);
+  let result = OK;
+  for (let i = 0; i < REVOKE_SLOTS; i++) {
+    const slot = slots + <usize>(i * SLOT_LEN);
+    const slotLen = <i32>load<u8>(slot);
+    if (slotLen == 0) continue;
+    const frame = slot + 1;
+    if (getU32(frame + 9) == interval) {
+      netCmac(tagKey, frame, slotLen - TAG_LEN, tag);
+      if (constantTimeEqual(tag, frame + <usize>(slotLen - TAG_LEN), TAG_LEN)) {
+        const s = applyRevocation(frame);
+        if (s != OK) result = s;
+      } else {
+        result = ERR_NET_TAG;
+      }
+    }
+    // A REVOKE of this or an earlier interval can no longer be verified safely: drop it.
+    if (getU32(frame + 9) <= interval) wipe(slot, SLOT_LEN);
+  }
+  wipe(tagKey, KEY_LEN);
+  wipe(tag, KEY_LEN);
+  return result;
+}
+
+function applyRevocation(frame: usize): i32 {
+  const a = <i32>load<u8>(frame + 13);
+  const b = <i32>load<u8>(frame + 14);
+  let inRing = 0;
+  for (let i = 0; i < a + b; i++) {
+    const id = getU32(frame + <usize>(15 + 4 * i));
+    if (i < a) {
+      if (!nodeRevoked(id)) {
+        if (revokedNodeCount == REVOKED_MAX) return ERR_NO_SPACE;
+        store<u32>(revokedNodes + <usize>(4 * revokedNodeCount), id);
+        revokedNodeCount++;
+      }
+    } else if (!keyRevoked(id)) {
+      if (revokedKeyCount == REVOKED_MAX) return ERR_NO_SPACE;
+      store<u32>(revokedKeys + <usize>(4 * revokedKeyCount), id);
+      revokedKeyCount++;
+      if (ringFind(id) >= 0) inRing++;
+    }
+  }
+  revocationsApplied++;
+  dropRevokedLinks();
+  const scheme = ringScheme();
+  if (inRing > 0 && (scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE)) return rewriteImage();
+  return OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image rewrite without the revoked keys (docs/image-format.md layout; slots API)
+
+const CHUNK_LEN: i32 = 64;
+const chunk = memory.data(CHUNK_LEN, 16);
+const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
+const mmoCtx = memory.data(MMO_CTX_LEN, 16);
+const digest = memory.data(KEY_LEN, 16);
+const nodeKeyCopy = memory.data(KEY_LEN, 16);
+const OFF_IMAGE_LEN: i32 = 12;
+const OFF_RING_SIZE: i32 = 24;
+const OFF_RECORD_COUNT: i32 = 44;
+const OFF_RING_OFFSET: usize = 52;
+const HEADER_PATCH_END: i32 = 48;
+
+let outAt: i32 = 0;
+let outCrc: u32 = 0;
+let crcEnd: i32 = 0;
+let writeStatus: i32 = OK;
+
+/** Appends `len` bytes at `ptr` to the staged image, feeding CRC, CMAC and MMO digest. */
+function emit(ptr: usize, len: i32): void {
+  if (writeStatus != OK) return;
+  // The trailer input reads the erasable region as zeros; the digest covers the bytes as stored.
+  mmoUpdate(mmoCtx, ptr, len);
+  countBlocks(<u32>((len + 15) >> 4));
+  writeStatus = stageWrite(<u32>outAt, ptr, len);
+  const eOff = ringErasableOffset();
+  const eLen = ringErasableLen();
+  for (let i = 0; i < len; i++) {
+    const pos = outAt + i;
+    if (eLen != 0 && pos >= eOff && pos < eOff + eLen) store<u8>(ptr + <usize>i, 0);
+  }
+  const crcLen = min(len, crcEnd - outAt);
+  if (crcLen > 0) outCrc = crc32Update(outCrc, ptr, crcLen);
+  netCmacUpdate(cmacCtx, ptr, len);
+  outAt += len;
+}
+
+function rewriteImage(): i32 {
+  const oldAddr = ringImageAddr();
+  const recordLen = ringRecordLen();
+  const count = ringCount();
+  let kept = 0;
+  for (let i = 0; i < count; i++) if (!keyRevoked(ringIdAt(i))) kept++;
+  if (flashRead(oldAddr, chunk, CHUNK_LEN) != 0) return ERR_NO_SPACE;
+  const ringOffset = <i32>load<u32>(chunk + OFF_RING_OFFSET);
+  const newLen = ringOffset + kept * recordLen + TRAILER_LEN;
+  crcEnd = newLen - TRAILER_LEN;
+  outAt = 0;
+  outCrc = 0;
+  writeStatus = stageBegin(newLen);
+  if (writeStatus != OK) return writeStatus;
+  copy(nodeKeyCopy, ringNodeKey(), KEY_LEN);
+  mmoInit(mmoCtx);
+  netCmacInit(cmacCtx, nodeKeyCopy);
+
+  // Header and fixed sections, with image length, ring size and record count patched.
+  for (let at = 0; at < ringOffset; at += CHUNK_LEN) {
+    const len = min(CHUNK_LEN, ringOffset - at);
+    if (flashRead(oldAddr + <u32>at, chunk, len) != 0) writeStatus = ERR_NO_SPACE;
+    if (at == 0 && len >= HEADER_PATCH_END) {
+      store<u32>(chunk + <usize>OFF_IMAGE_LEN, <u32>newLen);
+      store<u32>(chunk + <usize>OFF_RING_SIZE, <u32>kept);
+      store<u32>(chunk + <usize>OFF_RECORD_COUNT, <u32>kept);
+    }
+    emit(chunk, len);
+  }
+  // Records, without the revoked ones.
+  const ringAddr = oldAddr + <u32>ringOffset;
+  for (let i = 0; i < count; i++) {
+    if (flashRead(ringAddr + <u32>(i * recordLen), chunk, min(recordLen, CHUNK_LEN)) != 0) {
+      writeStatus = ERR_NO_SPACE;
+    }
+    if (keyRevoked(load<u32>(chunk))) continue;
+    emit(chunk, recordLen);
+  }
+  wipe(chunk, CHUNK_LEN);
+  // Trailer: CRC-32, then the CMAC over everything before the tag.
+  store<u32>(chunk, outCrc);
+  emit(chunk, TRAILER_CRC_LEN);
+  netCmacFinal(cmacCtx, chunk);
+  outAt = newLen - TRAILER_TAG_LEN;
+  mmoUpdate(mmoCtx, chunk, TRAILER_TAG_LEN);
+  if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, chunk, TRAILER_TAG_LEN);
+  wipe(chunk, CHUNK_LEN);
+  wipe(nodeKeyCopy, KEY_LEN);
+  mmoFinal(mmoCtx, digest);
+  if (writeStatus != OK) return writeStatus;
+  const status = stageCommit(digest);
+  if (status != OK) return status;
+  imageRewrites++;
+  // Re-read the new active image; the ring no longer holds the revoked keys.
+  return ringBoot();
+}
