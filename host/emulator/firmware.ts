@@ -54,7 +54,8 @@ export function compileFirmware(bytes: Uint8Array, path = "<bytes>"): Firmware {
   try {
     module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
-    throw new Error(`firmware ${path}: not a valid WebAssembly module (${(error as Error).message})`);
+    const reason = (error as Error).message;
+    throw new Error(`firmware ${path}: not a valid WebAssembly module (${reason})`);
   }
   const known = new Set(HAL_IMPORTS.map((entry) => entry.name));
   const imports: string[] = [];

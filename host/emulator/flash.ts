@@ -96,7 +96,8 @@ export class Flash {
       FLASH_BYTES_MAX);
     this.size = this.pageSize * this.pageCount;
     if (this.size > FLASH_BYTES_MAX) {
-      throw new RangeError(`flash size: expected at most ${FLASH_BYTES_MAX} bytes, got ${this.size}`);
+      throw new RangeError(
+        `flash size: expected at most ${FLASH_BYTES_MAX} bytes, got ${this.size}`);
     }
     this.nor = options.nor ?? "and";
     if (this.nor !== "and" && this.nor !== "strict") {

@@ -365,7 +365,8 @@ export class EmulatedNode implements RadioEndpoint {
     reason: string): void {
     this.state = "crashed";
     this.stopAllTimers();
-    const crash: Crash = { nodeId: this.id, timeMs: this.scheduler.now, during, kind, code, reason };
+    const timeMs = this.scheduler.now;
+    const crash: Crash = { nodeId: this.id, timeMs, during, kind, code, reason };
     this.crash = crash;
     this.onCrash?.(crash);
   }

@@ -43,7 +43,8 @@ export const PROBE_WAT = `
     (local $c i32)
     (local.set $c (i32.load8_u (local.get $p)))
     (if (i32.eq (local.get $c) (i32.const 1)) (then
-      (call $timer_start (i32.load8_u offset=1 (local.get $p)) (i32.load offset=2 align=1 (local.get $p)))
+      (call $timer_start (i32.load8_u offset=1 (local.get $p))
+        (i32.load offset=2 align=1 (local.get $p)))
       (return (i32.const 0))))
     (if (i32.eq (local.get $c) (i32.const 2)) (then
       (return (call $radio_send (i32.add (local.get $p) (i32.const 1))
@@ -65,7 +66,8 @@ export const PROBE_WAT = `
         (i32.sub (local.get $n) (i32.const 2)))
       (return (i32.const 0))))
     (if (i32.eq (local.get $c) (i32.const 9)) (then
-      (local.set $c (call $flash_read (i32.load offset=1 align=1 (local.get $p)) (i32.const ${SCRATCH})
+      (local.set $c (call $flash_read (i32.load offset=1 align=1 (local.get $p))
+        (i32.const ${SCRATCH})
         (i32.load8_u offset=5 (local.get $p))))
       (if (i32.eqz (local.get $c)) (then
         (drop (call $uart_write (i32.const ${SCRATCH}) (i32.load8_u offset=5 (local.get $p))))))

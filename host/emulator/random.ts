@@ -1,7 +1,7 @@
 // Randomness for the emulator, in two kinds:
 // - ByteSource for the HAL's random_fill: node:crypto's CSPRNG by default, or, given a seed, an
 //   AES-128-CTR keystream keyed from SHA-256(seed), so a seeded run is reproducible byte for byte
-//   (the seeded stream is for tests and simulation only; it is predictable to anyone with the seed).
+//   (the seeded stream is for tests and simulation only: anyone with the seed can predict it).
 // - Prng for simulation choices (placement, frame loss, jitter): sfc32 seeded from SHA-256(seed),
 //   fast and deterministic, never used for key material.
 // No Math.random and no wall clock anywhere in the simulation path.

@@ -5,7 +5,7 @@
 //     link between uncaptured nodes is exposed with probability 1 - (1 - k/P)^x.
 //   q-composite (Chan, Perrig & Song, S&P 2003): p(i) = C(S,i) C(S-i, 2(m-i)) C(2(m-i), m-i) /
 //     C(S,m)^2; link probability 1 - sum_{i<q} p(i); exposed fraction
-//     sum_{i>=q} (1 - (1 - m/S)^x)^i p(i) / p (their form, which treats shared keys as independent).
+//     sum_{i>=q} (1 - (1 - m/S)^x)^i p(i) / p (their form: shared keys treated as independent).
 //   Polynomial pool (Liu & Ning, CCS 2003): share probability as EG with (s, s'); a polynomial of
 //     degree t falls when more than t of x captured nodes hold it:
 //     sum_{j>t} C(x,j) f^j (1-f)^(x-j), f = s'/s.

@@ -53,7 +53,8 @@ export function placeUniform(nodes: number, side: number, prng: Prng): Position[
  */
 export function parsePositionsCsv(text: string): Position[] {
   if (text.length > CSV_BYTES_MAX) {
-    throw new RangeError(`positions CSV: expected at most ${CSV_BYTES_MAX} bytes, got ${text.length}`);
+    throw new RangeError(
+      `positions CSV: expected at most ${CSV_BYTES_MAX} bytes, got ${text.length}`);
   }
   const out: Position[] = [];
   const lines = text.split(/\r?\n/);
@@ -71,10 +72,14 @@ export function parsePositionsCsv(text: string): Position[] {
       !Number.isFinite(y)) {
       throw new RangeError(`positions CSV line ${i + 1}: expected "x,y" numbers, got "${line}"`);
     }
-    if (out.length >= NODES_MAX) throw new RangeError(`positions CSV: more than ${NODES_MAX} nodes`);
+    if (out.length >= NODES_MAX) {
+      throw new RangeError(`positions CSV: more than ${NODES_MAX} nodes`);
+    }
     out.push({ x, y });
   }
-  if (out.length < 2) throw new RangeError(`positions CSV: expected at least 2 nodes, got ${out.length}`);
+  if (out.length < 2) {
+    throw new RangeError(`positions CSV: expected at least 2 nodes, got ${out.length}`);
+  }
   return out;
 }
 

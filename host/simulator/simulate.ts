@@ -97,7 +97,13 @@ export interface SimulationResult {
     resolvedFraction: number;
     largestFractionWithPathKeys: number;
   };
-  air: { model: string; framesMean: number; framesMax: number; bytesMean: number; bytesMax: number };
+  air: {
+    model: string;
+    framesMean: number;
+    framesMax: number;
+    bytesMean: number;
+    bytesMax: number;
+  };
   settleMs: null;
   capture: CapturePoint[];
 }

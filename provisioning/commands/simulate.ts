@@ -155,7 +155,8 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
     eg: ["pool", "ring"], qcomposite: ["pool", "ring", "q"], pairwise: ["partners"],
     polypool: ["polynomials", "perNode", "degree"], full: [], leap: [],
   };
-  for (const key of ["pool", "ring", "q", "partners", "polynomials", "perNode", "degree"] as const) {
+  const schemeKeys = ["pool", "ring", "q", "partners", "polynomials", "perNode", "degree"] as const;
+  for (const key of schemeKeys) {
     if (!used[options.scheme]!.includes(key)) lists[key] = [lists[key][0]!];
   }
   const combos = product<Record<keyof typeof lists, number>>(lists);
@@ -211,7 +212,8 @@ function describe(r: SimulationResult, index: number): string {
     `  on air (model): ${r.air.framesMean} frames, ${r.air.bytesMean} bytes per node ` +
       `(max ${r.air.framesMax}, ${r.air.bytesMax})`,
     ...r.capture.map((c) => `  captured ${c.captured} (${c.mode}): ${c.compromised} of ${c.links}` +
-      ` links exposed = ${c.fraction}` + (c.predicted === null ? "" : ` (predicted ${c.predicted})`)),
+      ` links exposed = ${c.fraction}` +
+      (c.predicted === null ? "" : ` (predicted ${c.predicted})`)),
   ];
   return `${lines.join("\n")}\n`;
 }
