@@ -4,13 +4,14 @@
 
 /** IEEE 802.15.4 aPhyMaxPacketSize. */
 export const FRAME_MAX: i32 = 127;
-export const HEADER_LEN: i32 = 5;
+export const HEADER_LEN: i32 = 9;
 export const NONCE_LEN: i32 = 8;
 export const TAG_LEN: i32 = 8;
 export const SEQ_LEN: i32 = 4;
 export const KEY_LEN: i32 = 16;
-export const BROADCAST_ID: u32 = 0xffff;
-export const AUTHORITY_ID: u32 = 0xfffe;
+export const BROADCAST_ID: u32 = 0xffffffff;
+/** Node ID 0 is never a node's (docs/image-format.md): the key authority's frames use it. */
+export const AUTHORITY_ID: u32 = 0;
 
 export const TYPE_HELLO: u32 = 0x01;
 export const TYPE_LINK_INIT: u32 = 0x02;
@@ -21,19 +22,19 @@ export const TYPE_PATH_KEY: u32 = 0x11;
 export const TYPE_REVOKE: u32 = 0x20;
 export const TYPE_DISCLOSE: u32 = 0x21;
 
-export const HELLO_FIXED_LEN: i32 = 15;
-export const HELLO_IDS_MAX: i32 = 56;
+export const HELLO_FIXED_LEN: i32 = 19;
+export const HELLO_IDS_MAX: i32 = 27;
 export const HELLO_PARTS_MAX: i32 = 16;
-export const LINK_INIT_FIXED_LEN: i32 = 16;
+export const LINK_INIT_FIXED_LEN: i32 = 19;
 /** Most shared key IDs a link uses (q-composite keeps the first SELECT_MAX in ID order). */
 export const SELECT_MAX: i32 = 8;
-export const LINK_RESP_LEN: i32 = 21;
-export const LINK_CONFIRM_LEN: i32 = 13;
+export const LINK_RESP_LEN: i32 = 25;
+export const LINK_CONFIRM_LEN: i32 = 17;
 export const SECURE_OVERHEAD: i32 = HEADER_LEN + SEQ_LEN + TAG_LEN;
 export const DATA_PAYLOAD_MAX: i32 = FRAME_MAX - SECURE_OVERHEAD;
-export const PATH_PAYLOAD_LEN: i32 = 25;
-export const REVOKE_FIXED_LEN: i32 = 9 + TAG_LEN;
-export const DISCLOSE_LEN: i32 = 23;
+export const PATH_PAYLOAD_LEN: i32 = 29;
+export const REVOKE_FIXED_LEN: i32 = HEADER_LEN + 6 + TAG_LEN;
+export const DISCLOSE_LEN: i32 = HEADER_LEN + 4 + KEY_LEN;
 /** CCM* security level ENC-MIC-64, the last nonce byte. */
 export const CCM_LEVEL: u32 = 0x06;
 export const CCM_NONCE_LEN: i32 = 13;
