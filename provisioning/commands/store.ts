@@ -3,20 +3,31 @@
 // or with --json one JSON document, and fails with a CliError naming the value and what to do.
 // docs/store.md and docs/custody.md describe what they keep and guarantee.
 
-import { randomBytes } from "node:crypto";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes, scryptSync } from "node:crypto";
+import { gcm } from "@noble/ciphers/aes.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { checkSchemeParams, type SchemeParams } from "../../host/authority/index.js";
+import {
+  checkSchemeParams,
+  createAuthority,
+  type Authority,
+  type SchemeParams,
+} from "../../host/authority/index.js";
 import { wipe } from "../../host/crypto/index.js";
 import { GROUP } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
-import { openStore, NODE_STATES, type NodeState, type Store } from "../store/index.js";
+import { encodeDisclosure, encodeRevocation } from "../../host/protocol/index.js";
+import { openStore, NODE_STATES, type NodeRecord, type NodeState, type Store } from "../store/index.js";
+import { analyseCapture, type Exposure } from "../store/exposure.js";
 import { DEFAULT_DB } from "../store/index.js";
 import {
+  authorityOptions,
   obtainKek,
   obtainMaster,
+  openAuthority,
   readShareFile,
   requireAuthority,
   type KekOptions,
@@ -33,6 +44,12 @@ const MASTER_LEN = 32;
 const INSECURE_SEED_DOMAIN = "predist insecure init seed v1:";
 const SHARE_FILE_MODE = 0o600;
 const SHARE_DIR_MODE = 0o700;
+const EXPORT_LABEL = "predist-export-v1";
+const EXPORT_SALT_LEN = 16;
+const MIN_PASSPHRASE = 12;
+const MAX_PASSPHRASE_FILE = 4096;
+/** scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB, about 0.1 s here (RFC 7914 section 2 guidance). */
+const SCRYPT_PARAMS = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 // ---- shared helpers --------------------------------------------------------------------------
 
@@ -306,6 +323,11 @@ async function runInit(options: InitOptions): Promise<void> {
       .update(INSECURE_SEED_DOMAIN + options.insecureFixedSeed).digest())
     : new Uint8Array(randomBytes(MASTER_LEN));
   const authorityId = Buffer.from(randomBytes(AUTHORITY_ID_LEN)).toString("hex");
+  // The authority checks the parameters once more and gives the public μTESLA commitment K_0,
+  // kept with the parameters so `export` needs no unseal for the base station's public part.
+  const authority = createAuthority({ ...(params as unknown as SchemeParams), master });
+  (params.anchor as Record<string, unknown>).commitment = hex(authority.anchor.commitment);
+  authority.destroy();
   const { seal, codes, kek } = newCustody(master, authorityId, 1, options.shares, options.threshold);
   wipe(kek, master);
   if (options.insecureFixedSeed !== undefined) params.insecure = true;
@@ -548,6 +570,324 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
 }
 
+// ---- revoke / report / export ----------------------------------------------------------------
+
+interface FieldOptions extends DbOptions {
+  node?: number[];
+  share?: string[];
+}
+
+function nodeIdOption(value: string, previous: number[] = []): number[] {
+  return [...previous, intOption(1, 0xfffffffe)(value)];
+}
+
+function requireNodes(options: FieldOptions): number[] {
+  const ids = [...new Set(options.node ?? [])];
+  if (ids.length === 0) {
+    throw new CliError(EXIT.USAGE, "no node given", "name each node with --node ID (repeatable)");
+  }
+  return ids;
+}
+
+async function requireRegistered(store: Store, ids: number[]): Promise<NodeRecord[]> {
+  const records: NodeRecord[] = [];
+  for (const id of ids) {
+    const node = await store.getNode(id);
+    if (!node) {
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `node ${id} is not in the registry of ${store.location}`,
+        "list the registry with `predist nodes`",
+      );
+    }
+    records.push(node);
+  }
+  return records;
+}
+
+function printExposure(e: Exposure): void {
+  out(`scheme ${e.scheme}; captured node${e.captured.length > 1 ? "s" : ""} ` +
+    `${e.captured.join(", ")}`);
+  if (e.polynomials) {
+    for (const p of e.polynomials) {
+      out(`  polynomial ${p.id}: held by ${p.capturedHolders} captured node(s), degree ` +
+        `${p.degree}: ${p.broken ? paint.bad("BROKEN") : "still secret"}`);
+    }
+  }
+  if (e.scheme === "eg" || e.scheme === "qcomposite" || e.scheme === "polypool") {
+    out(`exposed key IDs (${e.exposedKeyIds.length}): ${e.exposedKeyIds.join(" ") || "none"}`);
+    out(`live nodes holding exposed keys: ${e.sharingNodes.length}`);
+    for (const n of e.sharingNodes.slice(0, 20)) out(`  node ${n.nodeId}: ${n.keyIds.join(" ")}`);
+    if (e.sharingNodes.length > 20) out(`  ... ${e.sharingNodes.length - 20} more (--json)`);
+  } else {
+    out(`pair keys exposed: the captured nodes' own links with ${e.capturedPartners.length} ` +
+      "partner(s)");
+  }
+  out(`key-sharing pairs that must re-key: ${e.linksToRekey}${e.truncated ? "+" : ""}; ` +
+    `of them exposed to the attacker: ${e.linksExposed}${e.truncated ? "+" : ""}`);
+  for (const p of e.pairs.slice(0, 20)) {
+    out(`  ${p.a} - ${p.b}  keys ${p.keyIds.join(" ")}${p.exposed ? paint.bad("  exposed") : ""}`);
+  }
+  if (e.linksToRekey > 20) out(`  ... (--json lists up to ${e.pairs.length})`);
+}
+
+async function runReport(options: FieldOptions): Promise<void> {
+  await withStore(options, async (store) => {
+    const ids = requireNodes(options);
+    await requireRegistered(store, ids);
+    const { authority } = await openAuthority(store, kekOptions(options, !options.json));
+    try {
+      const exposure = analyseCapture(authority, await store.listNodes(), ids);
+      await store.journal("capture-report", {
+        detail: { nodes: ids, exposedKeys: exposure.exposedKeyIds.length,
+          linksToRekey: exposure.linksToRekey },
+      });
+      if (options.json) printJson(exposure);
+      else printExposure(exposure);
+    } finally {
+      authority.destroy();
+    }
+  });
+}
+
+interface RevokeOptions extends FieldOptions {
+  reason: string;
+  out?: string;
+}
+
+async function runRevoke(options: RevokeOptions): Promise<void> {
+  await withStore(options, async (store) => {
+    const ids = requireNodes(options);
+    for (const node of await requireRegistered(store, ids)) {
+      if (node.state === "revoked" || node.state === "retired") {
+        throw new CliError(
+          EXIT.INVALID_INPUT,
+          `node ${node.nodeId} is already ${node.state}`,
+          "name only live nodes; `predist nodes --state revoked` lists the revoked ones",
+        );
+      }
+    }
+    const { record } = await requireAuthority(store);
+    const anchor = (record.params.anchor ?? {}) as { chainLength?: number };
+    const used = (await store.readJournal({ event: "revoked" })).map(
+      (r) => Number((JSON.parse(r.detail) as { interval?: number }).interval ?? 0),
+    );
+    const interval = Math.max(0, ...used) + 1;
+    if (interval > (anchor.chainLength ?? 0)) {
+      throw new CliError(
+        EXIT.STORE,
+        `the μTESLA chain is spent: revocation interval ${interval} is beyond its length ` +
+          `${anchor.chainLength}`,
+        "start a new authority with a longer --chain-length",
+      );
+    }
+    const { authority } = await openAuthority(store, kekOptions(options, !options.json));
+    let frames: Uint8Array[];
+    let disclose: Uint8Array;
+    let exposure: Exposure;
+    try {
+      // Earlier revoked nodes count too: a polynomial breaks on the total captured.
+      const earlier = (await store.listNodes({ state: "revoked" })).map((n) => n.nodeId);
+      exposure = analyseCapture(authority, await store.listNodes(), [...earlier, ...ids]);
+      const chainKey = authority.chainKey(interval);
+      frames = encodeRevocation(
+        { interval, revokedNodes: ids, revokedKeys: exposure.revokedKeyIds },
+        chainKey,
+      );
+      disclose = encodeDisclosure(interval, chainKey);
+      wipe(chainKey);
+    } finally {
+      authority.destroy();
+    }
+    const path = options.out ?? `revocation-${interval}.json`;
+    const document = {
+      format: "predist-revocation-v1",
+      authorityId: record.authorityId,
+      interval,
+      revokedNodes: ids,
+      revokedKeyIds: exposure.revokedKeyIds,
+      revoke: frames.map(hex),
+      // DISCLOSE carries K_i: send it only after every REVOKE frame of the interval went out.
+      disclose: hex(disclose),
+      linksToRekey: exposure.linksToRekey,
+    };
+    try {
+      writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`, {
+        mode: SHARE_FILE_MODE,
+        flag: "wx",
+      });
+    } catch (error) {
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `cannot write the revocation to ${path} (${(error as { code?: string }).code})`,
+        "give a new file name with --out",
+      );
+    }
+    wipe(disclose);
+    try {
+      await store.revokeNodes(ids, options.reason, {
+        interval,
+        revokedKeys: exposure.revokedKeyIds.length,
+        broadcast: resolve(path),
+      });
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
+    if (options.json) {
+      printJson({ ...document, disclose: undefined, file: path, frames: frames.length });
+      return;
+    }
+    out(`${paint.ok("revoked")} node${ids.length > 1 ? "s" : ""} ${ids.join(", ")} ` +
+      `(interval ${interval}); ${exposure.revokedKeyIds.length} key IDs revoked`);
+    out(`broadcast written to ${path}: ${frames.length} REVOKE frame(s), then DISCLOSE`);
+    out(`${exposure.linksToRekey} key-sharing pair(s) must re-key`);
+  });
+}
+
+interface ExportOptions extends DbOptions {
+  out: string;
+  share?: string[];
+  withSecrets?: boolean;
+  passphraseFile?: string;
+  keyFromKek?: boolean;
+}
+
+async function runExport(options: ExportOptions): Promise<void> {
+  if (options.withSecrets && !options.passphraseFile === !options.keyFromKek) {
+    throw new CliError(
+      EXIT.USAGE,
+      "--with-secrets needs exactly one of --passphrase-file FILE or --key-from-kek",
+      "the secrets are written only encrypted: choose how",
+    );
+  }
+  await withStore(options, async (store) => {
+    const { record } = await requireAuthority(store);
+    mkdirSync(options.out, { recursive: true, mode: SHARE_DIR_MODE });
+    const nodes = await store.listNodes();
+    const verdict = await store.verifyJournal();
+    const base = {
+      format: "predist-base-station-v1",
+      authorityId: record.authorityId,
+      params: record.params,
+      nodes: nodes.length,
+      journalHead: verdict.head,
+      journalRecords: verdict.checked,
+      exportedAt: new Date().toISOString(),
+    };
+    const basePath = join(options.out, "base-station.json");
+    const manifestPath = join(options.out, "nodes.ndjson");
+    writeFileSync(basePath, `${JSON.stringify(base, null, 2)}\n`);
+    writeFileSync(manifestPath, nodes.map((n) => `${JSON.stringify(n)}\n`).join(""));
+    let secretsPath: string | undefined;
+    if (options.withSecrets) {
+      secretsPath = join(options.out, "secrets.enc.json");
+      const envelope = await exportSecrets(store, options, nodes);
+      writeFileSync(secretsPath, `${JSON.stringify(envelope, null, 2)}\n`, {
+        mode: SHARE_FILE_MODE,
+      });
+    }
+    await store.journal("export", {
+      detail: { folder: resolve(options.out), nodes: nodes.length, secrets: secretsPath !== undefined },
+    });
+    if (options.json) {
+      printJson({ baseStation: basePath, manifest: manifestPath, secrets: secretsPath ?? null,
+        nodes: nodes.length });
+      return;
+    }
+    out(`${paint.ok("exported")} ${nodes.length} nodes to ${options.out}:`);
+    out(`  ${basePath}\n  ${manifestPath}${secretsPath ? `\n  ${secretsPath} (encrypted)` : ""}`);
+  });
+}
+
+/** Node keys and the μTESLA chain, encrypted under a passphrase (scrypt) or a KEK-derived key. */
+async function exportSecrets(
+  store: Store,
+  options: ExportOptions,
+  nodes: NodeRecord[],
+): Promise<Record<string, unknown>> {
+  const { record, seal } = await requireAuthority(store);
+  const salt = new Uint8Array(randomBytes(EXPORT_SALT_LEN));
+  // One gathering of shares (or the session) serves both the authority and a KEK-derived key.
+  const kek = await obtainKek(store, kekOptions(options, !options.json));
+  let key: Uint8Array;
+  let kdf: Record<string, unknown>;
+  let authority: Authority;
+  try {
+    const master = openMaster(seal, kek, record.authorityId);
+    authority = createAuthority({ ...authorityOptions(record), master });
+    wipe(master);
+    if (options.passphraseFile) {
+      const passphrase = readBounded(options.passphraseFile, MAX_PASSPHRASE_FILE).trimEnd();
+      if (passphrase.length < MIN_PASSPHRASE) {
+        authority.destroy();
+        throw new CliError(
+          EXIT.INVALID_INPUT,
+          `passphrase in ${options.passphraseFile} has ${passphrase.length} characters`,
+          `use at least ${MIN_PASSPHRASE} characters`,
+        );
+      }
+      key = new Uint8Array(scryptSync(passphrase, salt, 32, SCRYPT_PARAMS));
+      kdf = { name: "scrypt", N: SCRYPT_PARAMS.N, r: SCRYPT_PARAMS.r, p: SCRYPT_PARAMS.p,
+        salt: hex(salt) };
+    } else {
+      key = hkdf(sha256, kek, salt, new TextEncoder().encode(EXPORT_LABEL), 32);
+      kdf = { name: "hkdf-sha256-kek", generation: seal.generation, salt: hex(salt),
+        info: EXPORT_LABEL };
+    }
+  } finally {
+    wipe(kek);
+  }
+  const anchor = record.params.anchor as { chainLength: number };
+  let plaintext: Uint8Array;
+  try {
+    const tip = authority.chainKey(anchor.chainLength);
+    const body = {
+      chainLength: anchor.chainLength,
+      chainTip: hex(tip),
+      nodeKeys: nodes
+        .filter((n) => n.state !== "retired" && n.state !== "planned")
+        .map((n) => {
+          const k = authority.nodeKey(n.nodeId);
+          const text = hex(k);
+          wipe(k);
+          return { nodeId: n.nodeId, nodeKey: text };
+        }),
+    };
+    wipe(tip);
+    plaintext = new TextEncoder().encode(JSON.stringify(body));
+  } finally {
+    authority.destroy();
+  }
+  const nonce = new Uint8Array(randomBytes(12));
+  const aad = new TextEncoder().encode(`${EXPORT_LABEL}\0${record.authorityId}`);
+  const sealed = gcm(key, nonce, aad).encrypt(plaintext);
+  wipe(key, plaintext);
+  return {
+    format: "predist-secrets-v1",
+    authorityId: record.authorityId,
+    kdf,
+    cipher: "aes-256-gcm",
+    aad: `${EXPORT_LABEL}\\0<authorityId>`,
+    nonce: hex(nonce),
+    ciphertext: hex(sealed),
+  };
+}
+
+function readBounded(path: string, max: number): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new CliError(EXIT.INVALID_INPUT, `file ${path} does not exist`, "check the path");
+  }
+  if (size > max) {
+    throw new CliError(EXIT.INVALID_INPUT, `file ${path} is ${size} bytes, more than ${max}`,
+      "give the file that holds only the passphrase");
+  }
+  return readFileSync(path, "utf8");
+}
+
 // ---- registration ----------------------------------------------------------------------------
 
 export function registerStoreCommands(program: Command): void {
@@ -671,4 +1011,59 @@ export function registerStoreCommands(program: Command): void {
     .addHelpText("after", examples("predist log --node 17", "predist log --verify --json"))
     .action((options: LogOptions) => runLog(options));
 
+  addDbOptions(
+    program
+      .command("report")
+      .helpGroup(GROUP.inspect)
+      .description(
+        "Tell what captured nodes expose: their pool keys (or polynomials, pair keys), the live " +
+          "nodes sharing them, and the key-sharing pairs that must re-key. Needs the master.",
+      ),
+  )
+    .option("--node <id>", "a captured node (repeatable)", nodeIdOption)
+    .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
+    .addHelpText("after", examples(
+      "predist report --node 17",
+      "predist report --node 17 --node 40 --share a.txt --share b.txt --share c.txt --json",
+    ))
+    .action((options: FieldOptions) => runReport(options));
+
+  addDbOptions(
+    program
+      .command("revoke")
+      .helpGroup(GROUP.operate)
+      .description(
+        "Revoke captured nodes: mark them, compute the revoked key IDs and the pairs that must " +
+          "re-key, and write the μTESLA-authenticated REVOKE broadcast (then DISCLOSE) to a file.",
+      ),
+  )
+    .option("--node <id>", "a node to revoke (repeatable)", nodeIdOption)
+    .option("--reason <text>", "why, for the journal", "captured")
+    .option("--out <file>", "broadcast file, mode 0600 (default: revocation-<interval>.json)")
+    .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
+    .addHelpText("after", examples(
+      "predist revoke --node 17 --reason \"found opened in the field\"",
+      "predist revoke --node 17 --node 40 --out rev.json --json",
+    ))
+    .action((options: RevokeOptions) => runRevoke(options));
+
+  addDbOptions(
+    program
+      .command("export")
+      .helpGroup(GROUP.operate)
+      .description(
+        "Write the base station's public material and an NDJSON manifest of the nodes; with " +
+          "--with-secrets also node keys and the μTESLA chain, encrypted.",
+      ),
+  )
+    .requiredOption("--out <dir>", "folder to write into (created 0700)")
+    .option("--with-secrets", "also write secrets.enc.json (default: no secrets)", false)
+    .option("--passphrase-file <file>", "encrypt the secrets under this passphrase (scrypt)")
+    .option("--key-from-kek", "encrypt the secrets under a key derived from the KEK", false)
+    .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
+    .addHelpText("after", examples(
+      "predist export --out ./base",
+      "predist export --out ./base --with-secrets --passphrase-file pass.txt --json",
+    ))
+    .action((options: ExportOptions) => runExport(options));
 }

@@ -607,7 +607,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  async revokeNodes(nodeIds: readonly number[], reason: string): Promise<NodeRecord[]> {
+  async revokeNodes(
+    nodeIds: readonly number[],
+    reason: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<NodeRecord[]> {
     checkText("reason", reason);
     const unique = [...new Set(nodeIds.map(checkNodeId))];
     return this.write(() => {
@@ -619,7 +623,7 @@ export class SqliteStore implements Store {
           "revoked",
           { revoked_at: at, reason },
           "revoked",
-          { reason },
+          { ...detail, reason },
         ),
       );
     });
@@ -705,15 +709,16 @@ export class SqliteStore implements Store {
 
   async readJournal(query: JournalQuery = {}): Promise<JournalRecord[]> {
     const limit = Math.min(query.limit ?? MAX_LIST, MAX_LIST);
+    const node = query.nodeId ?? null;
+    const event = query.event ?? null;
     return this.read(() =>
-      (
-        this.db
-          .prepare<[number | null, number | null, number, number], JournalRow>(
-            "SELECT * FROM journal WHERE (? IS NULL OR node_id = ?) AND seq >= ? " +
-              "ORDER BY seq LIMIT ?",
-          )
-          .all(query.nodeId ?? null, query.nodeId ?? null, query.fromSeq ?? 1, limit) as JournalRow[]
-      ).map(toJournal),
+      this.db
+        .prepare<unknown[], JournalRow>(
+          "SELECT * FROM journal WHERE (? IS NULL OR node_id = ?) AND (? IS NULL OR event = ?) " +
+            "AND seq >= ? ORDER BY seq LIMIT ?",
+        )
+        .all(node, node, event, event, query.fromSeq ?? 1, limit)
+        .map(toJournal),
     );
   }
 

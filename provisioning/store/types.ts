@@ -104,6 +104,7 @@ export interface JournalQuery {
   fromSeq?: number;
   limit?: number;
   nodeId?: number;
+  event?: string;
 }
 
 export interface NodeQuery {
@@ -150,7 +151,11 @@ export interface Store {
   /** verified -> deployed. */
   markDeployed(nodeId: number): Promise<NodeRecord>;
   /** Any live state -> revoked, all IDs in one transaction. */
-  revokeNodes(nodeIds: readonly number[], reason: string): Promise<NodeRecord[]>;
+  revokeNodes(
+    nodeIds: readonly number[],
+    reason: string,
+    detail?: Record<string, unknown>,
+  ): Promise<NodeRecord[]>;
   /** planned|flashed -> retired: an ID abandoned after a crash or a failed board. */
   retireNode(nodeId: number, reason: string): Promise<NodeRecord>;
 
