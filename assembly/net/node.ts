@@ -393,7 +393,9 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
   store<u8>(e + E_MODE, <u8>mode);
   if (mode == MODE_PAIR) {
     store<u8>(e + E_SEL_COUNT, <u8>count);
-    copy(e + E_SEL, f + <usize>LINK_INIT_FIXED_LEN, 4 * count);
+    for (let i = 0; i < count; i++) {
+      store<u32>(e + E_SEL + <usize>(4 * i), getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i)));
+    }
   }
   copy(e + E_NI, f + 9, NONCE_LEN);
   if (fresh(e + E_NR, NONCE_LEN) != OK) return ERR_HAL;
