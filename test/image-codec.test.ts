@@ -165,3 +165,14 @@ describe("encoder limits", () => {
     expect(() => encodeImage(content)).toThrow(/twice/);
   });
 });
+
+describe("imageTag (the trailer's CMAC through node:crypto CBC)", () => {
+  it("equals host/crypto cmac (noble, RFC 4493) for every length 0..80 and a 4 KiB image", async () => {
+    const { imageTag } = await import("../host/image/index.js");
+    const key = Uint8Array.from({ length: 16 }, (_, i) => 0x2b + i);
+    for (const len of [...Array.from({ length: 81 }, (_, i) => i), 4144]) {
+      const message = Uint8Array.from({ length: len }, (_, i) => (i * 31 + 7) & 0xff);
+      expect(imageTag(key, message)).toEqual(cmac(key, message));
+    }
+  });
+});
