@@ -78,8 +78,7 @@ function aesTableInit(): void {
 }
 
 /** SubWord on a little-endian word (FIPS-197 section 5.2). */
-// @ts-ignore: decorator
-@inline function subWord(w: u32): u32 {
+function subWord(w: u32): u32 {
   return sbox(w & 0xff) | (sbox((w >> 8) & 0xff) << 8) | (sbox((w >> 16) & 0xff) << 16)
     | (sbox(w >>> 24) << 24);
 }
@@ -88,29 +87,32 @@ function aesTableInit(): void {
 export function aesExpandKey(key: usize, schedule: usize): void {
   // T[0] holds S-box(0) = 0x63 in byte 1, so a zero word means "not built yet".
   if (load<u32>(T_TABLE) == 0) aesTableInit();
-  let w0 = load<u32>(key, 0);
-  let w1 = load<u32>(key, 4);
-  let w2 = load<u32>(key, 8);
-  let w3 = load<u32>(key, 12);
-  store<u32>(schedule, w0, 0);
-  store<u32>(schedule, w1, 4);
-  store<u32>(schedule, w2, 8);
-  store<u32>(schedule, w3, 12);
+  store<u64>(schedule, load<u64>(key, 0), 0);
+  store<u64>(schedule, load<u64>(key, 8), 8);
   let rcon: u32 = 1;
-  for (let i = WORDS_PER_KEY; i < SCHEDULE_WORDS; i += WORDS_PER_KEY) {
-    // RotWord of a little-endian word is a right rotation by one byte; Rcon enters byte 0.
-    w0 ^= subWord(rotr<u32>(w3, 8)) ^ rcon;
-    w1 ^= w0;
-    w2 ^= w1;
-    w3 ^= w2;
+  for (let i = WORDS_PER_KEY; i < SCHEDULE_WORDS; i++) {
     const at = schedule + (<usize>i << 2);
-    store<u32>(at, w0, 0);
-    store<u32>(at, w1, 4);
-    store<u32>(at, w2, 8);
-    store<u32>(at, w3, 12);
-    rcon = xtime(rcon);
+    let temp = load<u32>(at - 4);
+    if ((i & (WORDS_PER_KEY - 1)) == 0) {
+      // RotWord of a little-endian word is a right rotation by one byte; Rcon enters byte 0.
+      temp = subWord(rotr<u32>(temp, 8)) ^ rcon;
+      rcon = xtime(rcon);
+    }
+    store<u32>(at, load<u32>(at - <usize>(WORDS_PER_KEY * 4)) ^ temp);
   }
 }
+
+/**
+ * One output column of rounds 1..9: SubBytes, ShiftRows and MixColumns by table, row r taken from
+ * the column r places to the right (FIPS-197 section 5.1.2), then AddRoundKey.
+ */
+function column(a: u32, b: u32, c: u32, d: u32, roundKey: u32): u32 {
+  return te(a & 0xff) ^ rotl<u32>(te((b >> 8) & 0xff), 8) ^ rotl<u32>(te((c >> 16) & 0xff), 16)
+    ^ rotl<u32>(te(d >>> 24), 24) ^ roundKey;
+}
+
+/** The last round's state, byte-addressable for the final SubBytes and ShiftRows. */
+const LAST_STATE = memory.data(AES_BLOCK_LEN, 16);
 
 /** Encrypts one 16-byte block; `input` and `output` may be the same address. */
 export function aesEncryptBlock(schedule: usize, input: usize, output: usize): void {
@@ -120,36 +122,29 @@ export function aesEncryptBlock(schedule: usize, input: usize, output: usize): v
   let s2 = load<u32>(input, 8) ^ load<u32>(schedule, 8);
   let s3 = load<u32>(input, 12) ^ load<u32>(schedule, 12);
   let rk = schedule;
-  // Rounds 1..9: column j takes row r from column j + r (ShiftRows), then one T lookup per row.
   for (let round = 1; round < AES_ROUNDS; round++) {
     rk += <usize>AES_BLOCK_LEN;
-    const t0 = te(s0 & 0xff) ^ rotl<u32>(te((s1 >> 8) & 0xff), 8)
-      ^ rotl<u32>(te((s2 >> 16) & 0xff), 16) ^ rotl<u32>(te(s3 >>> 24), 24) ^ load<u32>(rk, 0);
-    const t1 = te(s1 & 0xff) ^ rotl<u32>(te((s2 >> 8) & 0xff), 8)
-      ^ rotl<u32>(te((s3 >> 16) & 0xff), 16) ^ rotl<u32>(te(s0 >>> 24), 24) ^ load<u32>(rk, 4);
-    const t2 = te(s2 & 0xff) ^ rotl<u32>(te((s3 >> 8) & 0xff), 8)
-      ^ rotl<u32>(te((s0 >> 16) & 0xff), 16) ^ rotl<u32>(te(s1 >>> 24), 24) ^ load<u32>(rk, 8);
-    const t3 = te(s3 & 0xff) ^ rotl<u32>(te((s0 >> 8) & 0xff), 8)
-      ^ rotl<u32>(te((s1 >> 16) & 0xff), 16) ^ rotl<u32>(te(s2 >>> 24), 24) ^ load<u32>(rk, 12);
+    const t0 = column(s0, s1, s2, s3, load<u32>(rk, 0));
+    const t1 = column(s1, s2, s3, s0, load<u32>(rk, 4));
+    const t2 = column(s2, s3, s0, s1, load<u32>(rk, 8));
+    s3 = column(s3, s0, s1, s2, load<u32>(rk, 12));
     s0 = t0;
     s1 = t1;
     s2 = t2;
-    s3 = t3;
   }
-  // Round 10: SubBytes, ShiftRows and AddRoundKey, no MixColumns (FIPS-197 section 5.1).
+  // Round 10: SubBytes, ShiftRows, AddRoundKey, no MixColumns (FIPS-197 section 5.1). Output
+  // byte i = 4c + r comes from column c + r, row r: state byte (i + 4r) mod 16 = 5i mod 16.
+  store<u32>(LAST_STATE, s0, 0);
+  store<u32>(LAST_STATE, s1, 4);
+  store<u32>(LAST_STATE, s2, 8);
+  store<u32>(LAST_STATE, s3, 12);
   rk += <usize>AES_BLOCK_LEN;
-  const o0 = sbox(s0 & 0xff) | (sbox((s1 >> 8) & 0xff) << 8) | (sbox((s2 >> 16) & 0xff) << 16)
-    | (sbox(s3 >>> 24) << 24);
-  const o1 = sbox(s1 & 0xff) | (sbox((s2 >> 8) & 0xff) << 8) | (sbox((s3 >> 16) & 0xff) << 16)
-    | (sbox(s0 >>> 24) << 24);
-  const o2 = sbox(s2 & 0xff) | (sbox((s3 >> 8) & 0xff) << 8) | (sbox((s0 >> 16) & 0xff) << 16)
-    | (sbox(s1 >>> 24) << 24);
-  const o3 = sbox(s3 & 0xff) | (sbox((s0 >> 8) & 0xff) << 8) | (sbox((s1 >> 16) & 0xff) << 16)
-    | (sbox(s2 >>> 24) << 24);
-  store<u32>(output, o0 ^ load<u32>(rk, 0), 0);
-  store<u32>(output, o1 ^ load<u32>(rk, 4), 4);
-  store<u32>(output, o2 ^ load<u32>(rk, 8), 8);
-  store<u32>(output, o3 ^ load<u32>(rk, 12), 12);
+  for (let i = 0; i < AES_BLOCK_LEN; i++) {
+    const from = LAST_STATE + <usize>((i * 5) & (AES_BLOCK_LEN - 1));
+    store<u8>(output + <usize>i, sbox(load<u8>(from)) ^ load<u8>(rk + <usize>i));
+  }
+  store<u64>(LAST_STATE, 0, 0);
+  store<u64>(LAST_STATE, 0, 8);
 }
 
 /** Encrypts `count` consecutive blocks (ECB); for bulk measurement and block-wise callers. */

@@ -35,9 +35,11 @@ export const CCM_DATA_MAX: i32 = (1 << (8 * CCM_L)) - 1;
 export const CCM_TAG_MAX: i32 = 16;
 /** B_0 flag bit saying AAD follows (RFC 3610 section 2.2). */
 const FLAG_ADATA: u32 = 0x40;
-/** AAD shorter than 2^16 - 2^8 has a 2-byte length; longer gets 0xFF 0xFE and 4 bytes. */
-const AAD_SHORT_LIMIT: i32 = 0xff00;
-const AAD_LONG_MARK: u32 = 0xfffe;
+/**
+ * AAD shorter than 2^16 - 2^8 bytes has a 2-byte length encoding (RFC 3610 section 2.2); longer
+ * AAD cannot fit beside a context in the node's one 64 KiB page, so it is refused.
+ */
+export const CCM_AAD_MAX: i32 = 0xff00 - 1;
 
 const CTX_MAC: usize = <usize>AES_SCHEDULE_LEN;
 const CTX_COUNTER: usize = CTX_MAC + 16;
@@ -97,7 +99,9 @@ export function ccmStart(ctx: usize, key: usize, nonce: usize, aadLen: i32, data
   tagLen: i32): i32 {
   wipe(ctx, CCM_CTX_LEN);
   if (!validTagLen(tagLen)) return ERR_BAD_ARGUMENT;
-  if (aadLen < 0 || dataLen < 0 || dataLen > CCM_DATA_MAX) return ERR_BAD_LENGTH;
+  if (aadLen < 0 || aadLen > CCM_AAD_MAX || dataLen < 0 || dataLen > CCM_DATA_MAX) {
+    return ERR_BAD_LENGTH;
+  }
   aesExpandKey(key, ctx);
   store<i32>(ctx + CTX_AAD_LEFT, aadLen);
   store<i32>(ctx + CTX_DATA_LEFT, dataLen);
@@ -123,14 +127,8 @@ export function ccmStart(ctx: usize, key: usize, nonce: usize, aadLen: i32, data
 
   // The encoded AAD length l(a) that starts the AAD blocks (RFC 3610 section 2.2).
   if (aadLen > 0) {
-    if (aadLen < AAD_SHORT_LIMIT) {
-      macByte(ctx, <u32>aadLen >> 8);
-      macByte(ctx, <u32>aadLen & 0xff);
-    } else {
-      macByte(ctx, AAD_LONG_MARK >> 8);
-      macByte(ctx, AAD_LONG_MARK & 0xff);
-      for (let shift = 24; shift >= 0; shift -= 8) macByte(ctx, (<u32>aadLen >> shift) & 0xff);
-    }
+    macByte(ctx, <u32>aadLen >> 8);
+    macByte(ctx, <u32>aadLen & 0xff);
   }
   return OK;
 }

@@ -29,8 +29,7 @@ const ONE_SHOT_CTX = memory.data(CMAC_CTX_LEN, 16);
 const ONE_SHOT_TAG = memory.data(CMAC_TAG_LEN, 16);
 
 /** XORs the 16 bytes at `src` into the 16 bytes at `dst`, a word at a time. */
-// @ts-ignore: decorator
-@inline export function xorBlock(dst: usize, src: usize): void {
+export function xorBlock(dst: usize, src: usize): void {
   store<u32>(dst, load<u32>(dst, 0) ^ load<u32>(src, 0), 0);
   store<u32>(dst, load<u32>(dst, 4) ^ load<u32>(src, 4), 4);
   store<u32>(dst, load<u32>(dst, 8) ^ load<u32>(src, 8), 8);
@@ -60,29 +59,16 @@ export function cmacInit(ctx: usize, key: usize): void {
 
 export function cmacUpdate(ctx: usize, ptr: usize, len: i32): void {
   const state = ctx + CTX_STATE;
-  const pending = ctx + CTX_PENDING;
   let held = load<i32>(ctx + CTX_PENDING_LEN);
-  let i = 0;
-  while (i < len) {
-    // A full pending block is absorbed only now that more input follows it.
+  for (let i = 0; i < len; i++) {
+    // A full pending block is absorbed only once another byte follows it (it may be the last).
     if (held == AES_BLOCK_LEN) {
-      xorBlock(state, pending);
+      xorBlock(state, ctx + CTX_PENDING);
       aesEncryptBlock(ctx, state, state);
       held = 0;
     }
-    // Whole blocks that are not the last go straight from the input.
-    if (held == 0) {
-      while (len - i > AES_BLOCK_LEN) {
-        xorBlock(state, ptr + <usize>i);
-        aesEncryptBlock(ctx, state, state);
-        i += AES_BLOCK_LEN;
-      }
-    }
-    while (held < AES_BLOCK_LEN && i < len) {
-      store<u8>(pending + <usize>held, load<u8>(ptr + <usize>i));
-      held++;
-      i++;
-    }
+    store<u8>(ctx + CTX_PENDING + <usize>held, load<u8>(ptr + <usize>i));
+    held++;
   }
   store<i32>(ctx + CTX_PENDING_LEN, held);
 }

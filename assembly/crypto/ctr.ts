@@ -29,18 +29,14 @@ export function ctrIncrement(block: usize): void {
 export function ctrXor(schedule: usize, counterBlock: usize, ptr: usize, len: i32): void {
   store<u64>(COUNTER, load<u64>(counterBlock, 0), 0);
   store<u64>(COUNTER, load<u64>(counterBlock, 8), 8);
-  for (let done = 0; done < len; done += AES_BLOCK_LEN) {
-    aesEncryptBlock(schedule, COUNTER, KEYSTREAM);
-    ctrIncrement(COUNTER);
-    const at = ptr + <usize>done;
-    if (len - done >= AES_BLOCK_LEN) {
-      store<u64>(at, load<u64>(at, 0) ^ load<u64>(KEYSTREAM, 0), 0);
-      store<u64>(at, load<u64>(at, 8) ^ load<u64>(KEYSTREAM, 8), 8);
-    } else {
-      for (let i = 0; i < len - done; i++) {
-        store<u8>(at + <usize>i, load<u8>(at + <usize>i) ^ load<u8>(KEYSTREAM + <usize>i));
-      }
+  for (let i = 0; i < len; i++) {
+    const used = i & (AES_BLOCK_LEN - 1);
+    if (used == 0) {
+      aesEncryptBlock(schedule, COUNTER, KEYSTREAM);
+      ctrIncrement(COUNTER);
     }
+    const at = ptr + <usize>i;
+    store<u8>(at, load<u8>(at) ^ load<u8>(KEYSTREAM + <usize>used));
   }
   wipe(KEYSTREAM, AES_BLOCK_LEN);
   wipe(COUNTER, AES_BLOCK_LEN);

@@ -10,8 +10,8 @@ export {
 } from "./cmac";
 export { ctrXor } from "./ctr";
 export {
-  CCM_CTX_LEN, CCM_NONCE_LEN, CCM_DATA_MAX, CCM_TAG_MAX, ccmSeal, ccmOpen, ccmStart, ccmAad,
-  ccmEncrypt, ccmDecrypt, ccmFinish, ccmVerify, ccmTagLen,
+  CCM_CTX_LEN, CCM_NONCE_LEN, CCM_AAD_MAX, CCM_DATA_MAX, CCM_TAG_MAX, ccmSeal, ccmOpen, ccmStart,
+  ccmAad, ccmEncrypt, ccmDecrypt, ccmFinish, ccmVerify, ccmTagLen,
 } from "./ccm";
 export { KDF_OUT_MAX, kdf, kdfCounter } from "./kdf";
 export { MMO_CTX_LEN, MMO_DIGEST_LEN, oneWay, mmoInit, mmoUpdate, mmoFinal } from "./mmo";

@@ -2,18 +2,15 @@
 //
 // CRC-32 is the IEEE 802.3 / zlib checksum (reflected polynomial 0xEDB88320, initial value and
 // final xor 0xFFFFFFFF). It detects accidental corruption of images and flash frames; it is not
-// a tag and protects against no adversary. Processing is a nibble at a time with a 16-entry table
-// (64 bytes of RAM, built on first use) as a compromise between a 1 KiB byte table and the
-// bit-at-a-time loop (docs/crypto.md, "CRC-32").
+// a tag and protects against no adversary. Processing is a bit at a time with no table: the
+// smallest code, chosen by measurement (docs/crypto.md, "CRC-32").
 //
 // Every function here takes raw addresses and trusts them: callers (assembly/crypto/exports.ts
 // and the firmware) validate (pointer, length) pairs first. A length <= 0 does nothing.
 
 /** Reflected CRC-32 polynomial of IEEE 802.3 (x^32 + x^26 + ... + 1, bit-reversed). */
 const CRC32_POLY: u32 = 0xedb88320;
-const CRC32_TABLE_ENTRIES: i32 = 16;
-const CRC32_NIBBLE_BITS: u32 = 4;
-const CRC32_TABLE = memory.data(CRC32_TABLE_ENTRIES * 4, 4);
+const CRC32_BITS_PER_BYTE: i32 = 8;
 
 /** Overwrites [ptr, ptr + len) with zeros. */
 export function wipe(ptr: usize, len: i32): void {
@@ -43,23 +40,13 @@ export function constantTimeEqual(a: usize, b: usize, len: i32): bool {
   return diff == 0;
 }
 
-function crc32TableInit(): void {
-  for (let n = 0; n < CRC32_TABLE_ENTRIES; n++) {
-    let c = <u32>n;
-    for (let bit: u32 = 0; bit < CRC32_NIBBLE_BITS; bit++) c = (c >>> 1) ^ (CRC32_POLY & -(c & 1));
-    store<u32>(CRC32_TABLE + (<usize>n << 2), c);
-  }
-}
-
 /** Continues a CRC-32: crc32Update(crc32(a), b) == crc32(a || b); crc32Update(0, x) == crc32(x). */
 export function crc32Update(crc: u32, ptr: usize, len: i32): u32 {
-  // Entry 1 of the table is the polynomial's image of 1, never zero once built.
-  if (load<u32>(CRC32_TABLE, 4) == 0) crc32TableInit();
   let c = ~crc;
   for (let i = 0; i < len; i++) {
     c ^= load<u8>(ptr + <usize>i);
-    c = (c >>> CRC32_NIBBLE_BITS) ^ load<u32>(CRC32_TABLE + (<usize>(c & 15) << 2));
-    c = (c >>> CRC32_NIBBLE_BITS) ^ load<u32>(CRC32_TABLE + (<usize>(c & 15) << 2));
+    // Reflected division step: shift out the low bit, subtract the polynomial when it was 1.
+    for (let bit = 0; bit < CRC32_BITS_PER_BYTE; bit++) c = (c >>> 1) ^ (CRC32_POLY & -(c & 1));
   }
   return ~c;
 }
