@@ -319,17 +319,21 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   if (nodeRevoked(src)) return ERR_NET_REVOKED;
   const e = findOrAddEntry(src);
   if (e == 0) return ERR_NO_SPACE;
-  if (!constantTimeEqual(e + E_HELLO_NONCE, f + 9, NONCE_LEN)) {
-    // A new discovery round of that neighbour (a reboot, or a re-discovery after revocation):
-    // its old link is dropped, because it no longer holds the link key.
-    dropLink(e);
-    wipePathKey(e);
-    clearFlag(e, F_HELLO_DONE | F_PATH_SENT);
+  const seenBefore = load<u16>(e + E_PARTS_MASK) != 0;
+  if (!seenBefore || !constantTimeEqual(e + E_HELLO_NONCE, f + 9, NONCE_LEN)) {
+    if (seenBefore) {
+      // A new discovery round of that neighbour (it rebooted): its old link is dropped, because
+      // it no longer holds the link key.
+      dropLink(e);
+      wipePathKey(e);
+      clearFlag(e, F_HELLO_DONE | F_PATH_SENT);
+      setState(e, STATE_HEARD);
+    }
+    // The first HELLO of a neighbour may arrive after its LINK_INIT: a handshake under way stays.
     store<u8>(e + E_SEL_COUNT, 0);
     store<u16>(e + E_PARTS_MASK, 0);
     store<u8>(e + E_PARTS_TOTAL, <u8>total);
     copy(e + E_HELLO_NONCE, f + 9, NONCE_LEN);
-    setState(e, STATE_HEARD);
   }
   if (<i32>load<u8>(e + E_PARTS_TOTAL) != total) return ERR_NET_MALFORMED;
   const mask = <u32>load<u16>(e + E_PARTS_MASK);
