@@ -9,7 +9,7 @@ import { VirtualNode, memoryLink } from "../provisioning/serial/virtual.js";
 import { DEFAULT_TIMING, FlashError, Session, flashImage, hello } from "../provisioning/flash/session.js";
 import { CMD, parseWrite } from "../provisioning/flash/protocol.js";
 
-const FAST = { ...DEFAULT_TIMING, baseMs: 40, eraseMsPerPage: 0, programMsPerKiB: 0, hashMsPerKiB: 0 };
+const FAST = { ...DEFAULT_TIMING, baud: 4_000_000, baseMs: 40, eraseMsPerPage: 0, programMsPerKiB: 0, hashMsPerKiB: 0 };
 
 function egImage(nodeId: number, seed = "flash-session"): Uint8Array {
   const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250, insecureSeed: seed });
