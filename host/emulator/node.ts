@@ -11,7 +11,8 @@
 //   node.deliverRadio(frame)   -> status   copies into inbox(), calls on_radio
 //   node.deliverUart(bytes)    -> status   copies into inbox(), calls on_uart
 //   node.fireTimer(id)         -> status   calls on_timer now (timers normally fire by themselves)
-//   node.callExport(name, ...args) -> status   raw call (bad pointers in tests)
+//   node.callExport(name, ...args) -> status   raw call of any exported function (net_status)
+//   node.inboxAddress, node.writeMemory(addr, bytes), node.readMemory(addr, len)
 //   node.advance(ms)           runs the scheduler `ms` of virtual time forward
 //   node.captureFlash(), node.captureMemory()   what an adversary reading out the chip gets
 //   node.aesBlocks()           the firmware's AES block counter, if it exports `aes_blocks`
@@ -246,10 +247,32 @@ export class EmulatedNode implements RadioEndpoint {
     return this.invoke("on_timer", () => exports!.on_timer(id | 0));
   }
 
-  /** Calls an event export with raw integer arguments (no copying, no checks). */
-  callExport(name: ExportName, ...args: number[]): number {
-    const exports = this.exports;
-    return this.invoke(name, () => (exports![name] as (...a: number[]) => number)(...args));
+  /**
+   * Calls an exported function by name with raw integer arguments (no copying): the event
+   * exports, or extra ones such as net_status. Same crash and re-entrancy rules as events.
+   */
+  callExport(name: ExportName | (string & {}), ...args: number[]): number {
+    const exports = this.exports as unknown as Record<string, unknown> | undefined;
+    const fn = exports?.[name];
+    if (exports !== undefined && typeof fn !== "function") {
+      throw new TypeError(`node ${this.id}: the firmware exports no function ${name}`);
+    }
+    return this.invoke(name, () => (fn as (...a: number[]) => number)(...args));
+  }
+
+  /** Address of the firmware's inbox (valid after boot). */
+  get inboxAddress(): number {
+    return this.inboxAddr;
+  }
+
+  /** Copies bytes into the firmware's memory at `addr` (for extra exports' arguments). */
+  writeMemory(addr: number, bytes: Uint8Array): void {
+    this.memoryRange(addr, bytes.length).set(bytes);
+  }
+
+  /** A copy of `len` bytes of the firmware's memory at `addr`. */
+  readMemory(addr: number, len: number): Uint8Array {
+    return this.memoryRange(addr, len).slice();
   }
 
   /** Medium side: a frame arrives over the air. Dropped (and counted) when the node is down. */
@@ -309,6 +332,16 @@ export class EmulatedNode implements RadioEndpoint {
   /** Virtual clock as the firmware sees it: ms, wrapping at 2^32. */
   clockMs(): number {
     return (Math.floor(this.scheduler.now) + this.clockOffsetMs) >>> 0;
+  }
+
+  private memoryRange(addr: number, len: number): Uint8Array {
+    if (this.memory === undefined) throw new Error(`node ${this.id}: not booted, no memory yet`);
+    const size = this.memory.buffer.byteLength;
+    if (!Number.isInteger(addr) || !Number.isInteger(len) || addr < 0 || len < 0 ||
+      addr + len > size) {
+      throw new RangeError(`node ${this.id}: memory [${addr}, +${len}) outside 0..${size}`);
+    }
+    return new Uint8Array(this.memory.buffer, addr, len);
   }
 
   private deliver(name: "on_radio" | "on_uart", bytes: Uint8Array): number {

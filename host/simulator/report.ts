@@ -146,7 +146,9 @@ export function renderReport(details: readonly SimulationDetail[]): string {
     `</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
     `<td>${r.directFraction}</td><td>${r.predictedShareProbability}</td>` +
     `<td>${r.components.largestFraction}</td><td>${r.pathKeys.largestFractionWithPathKeys}</td>` +
-    `<td>${r.air.framesMean}</td><td>${r.air.bytesMean}</td></tr>`).join("\n");
+    `<td>${r.air.framesMean}</td><td>${r.air.bytesMean}</td>` +
+    `<td>${r.firmware?.directFraction ?? "-"}</td><td>${r.firmware?.framesMean ?? "-"}</td>` +
+    `<td>${r.firmware?.settleMs ?? "-"}</td></tr>`).join("\n");
   const data = chartData(runs);
   return `<!doctype html>
 <html lang="en">
@@ -163,8 +165,9 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 </head>
 <body>
 <h1>predist simulate</h1>
-<p>Seed <code>${escapeHtml(first.seed)}</code>; engine <code>${first.engine}</code>: links from the
-nodes' images, frames and bytes on air from the protocol's message sizes.</p>
+<p>Seed <code>${escapeHtml(first.seed)}</code>; engine <code>${first.engine}</code>. Model
+columns: links from the nodes' images, frames and bytes from the protocol's message sizes.
+Firmware columns (engine firmware): node.wasm on the emulator until links settled.</p>
 <h2>Map of run 1: ${escapeHtml(schemeLabel(first.scheme))}, ${first.nodes} nodes, range
 ${first.range}</h2>
 ${mapSvg(details[0]!)}
@@ -175,7 +178,8 @@ ${mapSvg(details[0]!)}
 <table>
 <tr><th>run</th><th>scheme</th><th>nodes</th><th>range</th><th>mean neighbours</th>
 <th>direct key fraction</th><th>predicted</th><th>largest component</th>
-<th>with path keys</th><th>frames / node</th><th>bytes / node</th></tr>
+<th>with path keys</th><th>frames / node (model)</th><th>bytes / node (model)</th>
+<th>firmware direct fraction</th><th>firmware frames / node</th><th>settle ms</th></tr>
 ${rows}
 </table>
 <script>${chartJsSource().replace(/<\/script/gi, "<\\/script")}</script>

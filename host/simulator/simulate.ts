@@ -5,12 +5,15 @@
 // links an adversary who captured x nodes can derive. Every measurement sits beside its analytic
 // prediction (analytic.ts).
 //
-// Links come from the images: two neighbours have a direct key when their decoded rings share
-// what the scheme needs (eg: >= 1 key ID, qcomposite: >= q, polypool: a polynomial, pairwise: each
-// is the other's partner, full and leap: always), i.e. what the firmware's handshake would find.
-// The firmware itself (node.wasm on the emulator) does not yet run the protocols (assembly/net is
-// a stub); frames and bytes on air are therefore modelled from docs/protocol.md's message sizes,
-// and `engine: "model"` says so in every result.
+// Two engines:
+// - "model": two neighbours have a direct key when their decoded rings share what the scheme
+//   needs (eg: >= 1 key ID, qcomposite: >= q, polypool: a polynomial, pairwise: each is the
+//   other's partner, full and leap: always); frames and bytes on air are modelled from
+//   docs/protocol.md's message sizes. Fast: N = 1,000 in about a second.
+// - "firmware": the same, plus every node runs the real node.wasm on the emulator with its image
+//   in flash until links settle (firmware-engine.ts); the `firmware` section of the result holds
+//   the links, traffic, AES blocks and settle time the firmware itself produced.
+// Capture analysis and path-key hop counts are computed on the model's secure graph.
 //
 // Deterministic: placement, capture order and the authority's master all derive from `seed`.
 
@@ -27,6 +30,7 @@ import {
 } from "./analytic.js";
 import { placeUniform, rangeForNeighbours, unitDiskNeighbours } from "./deploy.js";
 import { boundedBfs, componentSizes } from "./graph.js";
+import { runFirmware } from "./firmware-engine.js";
 
 /** docs/protocol.md: PATH_HOPS = 3, the path-key request starts with PATH_HOPS - 1 hops left. */
 export const PATH_HOPS = 3;
@@ -60,6 +64,33 @@ export interface SimulationConfig {
   /** Captured node counts to evaluate, e.g. [0, 10, 50]. */
   capture: readonly number[];
   captureMode: CaptureMode;
+  /** "model" (default) or "firmware": also run node.wasm on the emulator until links settle. */
+  engine?: "model" | "firmware";
+  /** Firmware engine: per-copy frame loss of the unit-disk medium (default 0). */
+  lossRate?: number;
+  /** Firmware engine: virtual ms without a new link that ends the run (default 5,000). */
+  settleMs?: number;
+}
+
+/** What the real firmware did on the emulator (engine "firmware"). */
+export interface FirmwareFigures {
+  links: number;
+  /** Links on a scheme key, and their fraction of neighbour pairs. */
+  directLinks: number;
+  directFraction: number;
+  /** Links built on a path key. */
+  pathLinks: number;
+  largestFraction: number;
+  settled: boolean;
+  settleMs: number;
+  virtualMs: number;
+  framesMean: number;
+  framesMax: number;
+  bytesMean: number;
+  bytesMax: number;
+  aesBlocksMean: number;
+  bootFailures: number;
+  crashes: number;
 }
 
 export interface CapturePoint {
@@ -75,7 +106,7 @@ export interface CapturePoint {
 }
 
 export interface SimulationResult {
-  engine: "model";
+  engine: "model" | "firmware";
   seed: string;
   scheme: SchemeParams;
   nodes: number;
@@ -104,8 +135,10 @@ export interface SimulationResult {
     bytesMean: number;
     bytesMax: number;
   };
-  settleMs: null;
+  /** Virtual time until links settled (firmware engine), else null. */
+  settleMs: number | null;
   capture: CapturePoint[];
+  firmware: FirmwareFigures | null;
 }
 
 /** Internal state kept for the HTML report (map). */
@@ -217,9 +250,13 @@ export function simulate(config: SimulationConfig): SimulationDetail {
   // Provision: one real image per node, decoded as the node would read it.
   const authority = createAuthority({ ...scheme, insecureSeed: `${config.seed}/authority` });
   const rings: Uint32Array[] = [];
+  const images: Uint8Array[] = [];
+  const engine = config.engine ?? "model";
   try {
     for (let i = 0; i < nodes; i++) {
-      const image = decodeImage(buildImage(authority, i + 1));
+      const bytes = buildImage(authority, i + 1);
+      if (engine === "firmware") images.push(bytes);
+      const image = decodeImage(bytes);
       rings.push(Uint32Array.from(image.records.map((record) => record.id)));
       for (const record of image.records) record.key?.fill(0);
       image.nodeKey.fill(0);
@@ -318,8 +355,40 @@ export function simulate(config: SimulationConfig): SimulationDetail {
   const capture = config.capture.map((x) =>
     captureAnalysis(scheme, rings, links, secure, x, config.captureMode, config.seed));
 
+  let firmware: FirmwareFigures | null = null;
+  if (engine === "firmware") {
+    const run = runFirmware({ positions, range, images, seed: config.seed,
+      lossRate: config.lossRate, settleMs: config.settleMs });
+    for (const image of images) image.fill(0);
+    const graph: number[][] = positions.map(() => []);
+    for (const { i, j } of run.links) {
+      graph[i]!.push(j);
+      graph[j]!.push(i);
+    }
+    const direct = run.links.filter((l) => !l.path).length;
+    const frames = Float64Array.from(run.framesSent);
+    const sent = Float64Array.from(run.bytesSent);
+    firmware = {
+      links: run.links.length,
+      directLinks: direct,
+      directFraction: round(neighbourPairs === 0 ? 0 : direct / neighbourPairs),
+      pathLinks: run.links.length - direct,
+      largestFraction: round((componentSizes(graph)[0] ?? 0) / nodes),
+      settled: run.settled,
+      settleMs: round(run.settleMs),
+      virtualMs: round(run.virtualMs),
+      framesMean: round(mean(frames)),
+      framesMax: Math.max(...frames),
+      bytesMean: round(mean(sent)),
+      bytesMax: Math.max(...sent),
+      aesBlocksMean: round(mean(Float64Array.from(run.aesBlocks))),
+      bootFailures: run.bootFailures,
+      crashes: run.crashes.length,
+    };
+  }
+
   const result: SimulationResult = {
-    engine: "model",
+    engine,
     seed: config.seed,
     scheme,
     nodes,
@@ -352,8 +421,9 @@ export function simulate(config: SimulationConfig): SimulationDetail {
       bytesMean: round(mean(bytes)),
       bytesMax: Math.max(...bytes),
     },
-    settleMs: null,
+    settleMs: firmware === null ? null : firmware.settleMs,
     capture,
+    firmware,
   };
   return { result, positions, links, keyless };
 }

@@ -39,6 +39,9 @@ export interface SimulateOptions {
   degree: string;
   capture: string;
   captureMode: string;
+  engine: string;
+  loss: string;
+  settleMs: string;
   seed: string;
   json?: boolean;
   report?: string;
@@ -58,6 +61,9 @@ export const DEFAULTS = {
   degree: "20",
   capture: "0,10,20,50,100",
   captureMode: "random",
+  engine: "model",
+  loss: "0",
+  settleMs: "5000",
   seed: "predist",
 } as const;
 
@@ -120,6 +126,14 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
   if (captureMode !== "random" && captureMode !== "best") {
     throw usage(`--capture-mode: expected random or best, got "${captureMode}"`);
   }
+  const engine = options.engine;
+  if (engine !== "model" && engine !== "firmware") {
+    throw usage(`--engine: expected model or firmware, got "${engine}"`);
+  }
+  const lossRate = parseList("--loss", options.loss, 0, 1, true);
+  if (lossRate.length !== 1) throw usage("--loss: one value, not a list");
+  const settleMs = parseList("--settle-ms", options.settleMs, 1, 3_600_000);
+  if (settleMs.length !== 1) throw usage("--settle-ms: one value, not a list");
   let positions: Position[] | undefined;
   if (options.positions !== undefined) {
     let text: string;
@@ -183,6 +197,9 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
         seed: options.seed,
         capture,
         captureMode: captureMode as CaptureMode,
+        engine,
+        lossRate: lossRate[0],
+        settleMs: settleMs[0],
       }));
     } catch (error) {
       if (error instanceof RangeError || error instanceof TypeError) {
@@ -211,6 +228,15 @@ function describe(r: SimulationResult, index: number): string {
       `${r.pathKeys.beyondReach} beyond reach`,
     `  on air (model): ${r.air.framesMean} frames, ${r.air.bytesMean} bytes per node ` +
       `(max ${r.air.framesMax}, ${r.air.bytesMax})`,
+    ...(r.firmware === null ? [] : [
+      `  firmware: ${r.firmware.links} links (${r.firmware.directLinks} on scheme keys = ` +
+        `${r.firmware.directFraction} of neighbour pairs, ${r.firmware.pathLinks} on path keys), ` +
+        `largest component ${r.firmware.largestFraction}`,
+      `  firmware: ${r.firmware.settled ? "settled" : "NOT settled"} at ${r.firmware.settleMs} ` +
+        `virtual ms; ${r.firmware.framesMean} frames, ${r.firmware.bytesMean} bytes, ` +
+        `${r.firmware.aesBlocksMean} AES blocks per node; ${r.firmware.crashes} crashes, ` +
+        `${r.firmware.bootFailures} boot failures`,
+    ]),
     ...r.capture.map((c) => `  captured ${c.captured} (${c.mode}): ${c.compromised} of ${c.links}` +
       ` links exposed = ${c.fraction}` +
       (c.predicted === null ? "" : ` (predicted ${c.predicted})`)),
@@ -243,6 +269,11 @@ export function registerSimulateCommands(program: Command): void {
     .option("--degree <list>", "polypool: polynomial degree t", DEFAULTS.degree)
     .option("--capture <list>", "captured node counts to evaluate", DEFAULTS.capture)
     .option("--capture-mode <mode>", "random or best (best-connected first)", DEFAULTS.captureMode)
+    .option("--engine <name>", "model (key sharing only) or firmware (node.wasm on the " +
+      "emulator until links settle)", DEFAULTS.engine)
+    .option("--loss <p>", "firmware engine: frame loss per receiver, 0..1", DEFAULTS.loss)
+    .option("--settle-ms <ms>", "firmware engine: virtual ms without a new link that ends the run",
+      DEFAULTS.settleMs)
     .option("--seed <text>", "seed of placement, keys and capture order", DEFAULTS.seed)
     .option("--json", "print one JSON document instead of text", false)
     .option("--report <file.html>", "write a self-contained HTML report with map and charts")
@@ -250,7 +281,8 @@ export function registerSimulateCommands(program: Command): void {
       "after",
       "\nExamples:\n" +
         "  predist simulate --nodes 1000 --neighbours 40 --pool 10000 --ring 75 --report r.html\n" +
-        "  predist simulate --scheme qcomposite --ring 50,75,100 --q 2 --capture 0,50 --json\n",
+        "  predist simulate --scheme qcomposite --ring 50,75,100 --q 2 --capture 0,50 --json\n" +
+        "  predist simulate --engine firmware --nodes 200 --neighbours 12 --loss 0.1\n",
     )
     .action((options: SimulateOptions) => {
       const { output, report } = runSimulate(options);

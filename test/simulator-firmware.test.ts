@@ -1,0 +1,67 @@
+// The simulator's firmware engine: the real node.wasm per node on the emulator, provisioned with
+// its real image in flash slot 0, run until links settle. Checks that the run settles without a
+// crash or boot failure, that the firmware never links a pair on a scheme key the pair does not
+// share (every such link is one the key model allows), that traffic and AES work are measured, and
+// that the same seed gives the same run.
+
+import { describe, expect, it } from "vitest";
+import { buildImage, createAuthority } from "../host/authority/index.js";
+import { runFirmware } from "../host/simulator/firmware-engine.js";
+import { simulate, type SimulationConfig } from "../host/simulator/simulate.js";
+
+const config: SimulationConfig = {
+  nodes: 60,
+  side: 500,
+  neighbours: 8,
+  scheme: { scheme: "eg", pool: 2_000, ring: 60 },
+  seed: "firmware-engine",
+  capture: [],
+  captureMode: "random",
+};
+
+function imagesFor(seed: string, nodes: number): Uint8Array[] {
+  // The same authority seed simulate() uses, so images match the model's rings.
+  const authority = createAuthority({ ...config.scheme, insecureSeed: `${seed}/authority` });
+  try {
+    return Array.from({ length: nodes }, (_, i) => buildImage(authority, i + 1));
+  } finally {
+    authority.destroy();
+  }
+}
+
+describe("firmware engine", () => {
+  it("settles with no crash, and links on scheme keys only pairs that share one", () => {
+    const model = simulate(config);
+    const run = runFirmware({ positions: model.positions, range: model.result.range,
+      images: imagesFor(config.seed, config.nodes), seed: config.seed });
+    expect(run.crashes).toEqual([]);
+    expect(run.bootFailures).toBe(0);
+    expect(run.settled).toBe(true);
+    const allowed = new Set(model.links.map(([i, j]) => `${i},${j}`));
+    const neighbourPairs = new Set([...model.links, ...model.keyless].map(([i, j]) => `${i},${j}`));
+    const direct = run.links.filter((l) => !l.path);
+    expect(direct.length).toBeGreaterThan(0);
+    for (const link of direct) expect(allowed.has(`${link.i},${link.j}`)).toBe(true);
+    // Path-key links join neighbours too (the handshake is over the radio, one hop).
+    for (const link of run.links) expect(neighbourPairs.has(`${link.i},${link.j}`)).toBe(true);
+    run.framesSent.forEach((frames, i) => {
+      expect(frames).toBeGreaterThan(0);
+      // Every frame carries at least the 9-byte header and at most 127 bytes.
+      expect(run.bytesSent[i]!).toBeGreaterThanOrEqual(9 * frames);
+      expect(run.bytesSent[i]!).toBeLessThanOrEqual(127 * frames);
+    });
+    const linkedNodes = new Set(run.links.flatMap((l) => [l.i, l.j]));
+    for (const i of linkedNodes) expect(run.aesBlocks[i]!).toBeGreaterThan(0);
+  });
+
+  it("reports the firmware figures beside the model and repeats them for the seed", () => {
+    const a = simulate({ ...config, engine: "firmware" }).result;
+    const b = simulate({ ...config, engine: "firmware" }).result;
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(a.engine).toBe("firmware");
+    expect(a.firmware).not.toBeNull();
+    expect(a.firmware!.directLinks).toBeLessThanOrEqual(a.directPairs);
+    expect(a.settleMs).toBe(a.firmware!.settleMs);
+    expect(a.firmware!.virtualMs).toBeGreaterThanOrEqual(a.firmware!.settleMs + 5_000);
+  });
+});
