@@ -44,18 +44,23 @@ export default async (report: Report): Promise<void> => {
   // Rings assigned and encoded.
   let peakRss = process.memoryUsage().rss;
   let bytes = 0;
+  const cpu0 = process.cpuUsage();
   t0 = performance.now();
   for (let u = 1; u <= rings; u++) {
     bytes += buildImage(authority, u).length;
     if (u % 5000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU seconds as well as wall seconds: the machine is shared, so wall time includes waiting.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const perSecond = rings / seconds;
   const projected = TARGET_RINGS / perSecond;
   report({
     bench: "authority.eg-rings", pool: POOL, ring: RING, rings, seconds: +seconds.toFixed(2),
-    ringsPerSecond: Math.round(perSecond), bytes,
+    ringsPerSecond: Math.round(perSecond), cpuSeconds: +cpuSeconds.toFixed(2),
+    cpuSecondsFor100k: +((cpuSeconds * TARGET_RINGS) / rings).toFixed(2), bytes,
     secondsFor100k: +projected.toFixed(2), extrapolated: rings !== TARGET_RINGS,
     ratioToTarget: +(projected / TARGET_SECONDS).toFixed(3),
     peakRssMiB: Math.round(peakRss / 2 ** 20), rssRatioToTarget: +(peakRss / TARGET_RSS_BYTES).toFixed(3),

@@ -210,12 +210,18 @@ export function createAuthority(options: AuthorityOptions): Authority {
       return out;
     }
     poolCache ??= derivePoolKeys(alive(), 0, poolSize);
-    const cache = poolCache;
+    // Word copies through u32 views: cheaper than a subarray object per key at 200 keys a ring.
+    const cache = new Uint32Array(poolCache.buffer, poolCache.byteOffset, poolCache.length / 4);
+    const words = new Uint32Array(out.buffer);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!(id >= 0 && id < poolSize && Number.isInteger(id))) intIn("key ID", id, 0, poolSize - 1);
-      // A byte loop: cheaper than a subarray object per key at 200 keys per ring.
-      for (let b = 0, from = id * KEY_LEN, to = i * KEY_LEN; b < KEY_LEN; b++) out[to + b] = cache[from + b];
+      const from = id * 4;
+      const to = i * 4;
+      words[to] = cache[from];
+      words[to + 1] = cache[from + 1];
+      words[to + 2] = cache[from + 2];
+      words[to + 3] = cache[from + 3];
     }
     return out;
   };
@@ -539,9 +545,7 @@ export function buildImage(authority: Authority, nodeId: number): Uint8Array {
       content.ringSize = params.ring;
       content.threshold = params.scheme === "eg" ? 1 : params.q;
       keyBlock = authority.poolKeys(ring.ids);
-      for (let i = 0; i < ring.ids.length; i++) {
-        records.push({ id: ring.ids[i], key: keyBlock.subarray(i * KEY_LEN, (i + 1) * KEY_LEN) });
-      }
+      content.packed = { ids: ring.ids, keys: keyBlock };
       break;
     case "full":
     case "pairwise":

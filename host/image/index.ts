@@ -116,6 +116,12 @@ export interface ImageContent {
   /** The public ring seed when `seeded`, else 16 zero bytes. */
   ringSeed: Uint8Array;
   records: RingRecord[];
+  /**
+   * Encoder fast path for key records: IDs strictly ascending and their keys back to back
+   * (16 bytes each), used instead of `records` (which must then be empty). Never set by the
+   * decoder.
+   */
+  packed?: { ids: Uint32Array; keys: Uint8Array };
   nodeKey: Uint8Array;
   anchor: Anchor;
   /** LEAP initial key K_IN; undefined when absent or erased. */
@@ -194,7 +200,7 @@ function describeParams(content: ImageContent): string {
   return (
     `scheme ${content.scheme}, node ${content.nodeId}, pool ${content.poolSize}, ` +
     `ring ${content.ringSize}, threshold ${content.threshold}, lanes ${content.lanes}, ` +
-    `${content.records.length} records`
+    `${content.packed?.ids.length ?? content.records.length} records`
   );
 }
 
@@ -259,7 +265,10 @@ export function encodeImage(content: ImageContent): Uint8Array {
   checkContent(content);
   const { scheme } = content;
   const recordLen = recordLenOf(scheme, content.threshold, content.lanes);
-  const layout = layoutOf(scheme, content.records.length, recordLen);
+  const packed = content.packed;
+  if (packed !== undefined) checkPacked(scheme, packed, content.records.length);
+  const recordCount = packed?.ids.length ?? content.records.length;
+  const layout = layoutOf(scheme, recordCount, recordLen);
   if (layout.imageLen > IMAGE_MAX_LEN) {
     throw new RangeError(
       `image too large: ${describeParams(content)} needs ${layout.imageLen} bytes, ` +
@@ -302,7 +311,7 @@ export function encodeImage(content: ImageContent): Uint8Array {
   view.setUint32(OFF.lanes, content.lanes, true);
   view.setUint32(OFF.prime, scheme === "polypool" ? FIELD_PRIME : 0, true);
   view.setUint32(OFF.draws, content.draws, true);
-  view.setUint32(OFF.recordCount, records.length, true);
+  view.setUint32(OFF.recordCount, recordCount, true);
   view.setUint32(OFF.recordLen, recordLen, true);
   view.setUint32(OFF.ringOffset, layout.ringOffset, true);
   view.setUint32(OFF.nodeKeyOffset, layout.nodeKeyOffset, true);
@@ -331,6 +340,13 @@ export function encodeImage(content: ImageContent): Uint8Array {
   }
 
   let offset = layout.ringOffset;
+  if (packed !== undefined) {
+    const { ids, keys } = packed;
+    for (let i = 0; i < ids.length; i++, offset += recordLen) {
+      view.setUint32(offset, ids[i], true);
+      image.set(keys.subarray(i * KEY_LEN, (i + 1) * KEY_LEN), offset + 4);
+    }
+  }
   for (const record of records) {
     view.setUint32(offset, record.id, true);
     if (scheme === "polypool") {
@@ -389,6 +405,22 @@ export function imageTag(key: Uint8Array, message: Uint8Array): Uint8Array {
   chain.fill(0);
   wipe(l, k1, k2, padded);
   return tag;
+}
+
+function checkPacked(
+  scheme: SchemeName,
+  packed: { ids: Uint32Array; keys: Uint8Array },
+  recordCount: number,
+): void {
+  if (scheme === "polypool") throw new TypeError("packed: polypool records carry shares, not keys");
+  if (recordCount !== 0) throw new TypeError("packed: give records or packed, not both");
+  if (!(packed.ids instanceof Uint32Array)) throw new TypeError("packed.ids: expected Uint32Array");
+  checkBytes("packed.keys", packed.keys, packed.ids.length * KEY_LEN);
+  for (let i = 1; i < packed.ids.length; i++) {
+    if (packed.ids[i] <= packed.ids[i - 1]) {
+      throw new RangeError(`packed.ids: ID ${packed.ids[i]} at ${i} is not above ${packed.ids[i - 1]}`);
+    }
+  }
 }
 
 function fail(reason: string, message: string): never {
