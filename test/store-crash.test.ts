@@ -5,7 +5,7 @@
 // not stop tsc from emitting).
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -16,12 +16,33 @@ const root = resolve(import.meta.dirname, "..");
 const drillModule = join(root, "dist/provisioning/store/drill.js");
 let dir: string;
 
-beforeAll(() => {
+/** Newest modification time of the .ts files under `folder`. */
+function newestSource(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Compiles to dist/ unless it is newer than every source (others' type errors still emit). */
+function buildIfStale(): void {
+  const built = join(root, "dist/provisioning/cli.js");
+  const stale = !existsSync(built) ||
+    statSync(built).mtimeMs < Math.max(newestSource(join(root, "host")),
+      newestSource(join(root, "provisioning")));
+  if (!stale) return;
   try {
     execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "ignore" });
   } catch {
     // tsc exits non-zero on other areas' type errors but still emits dist/.
   }
+}
+
+beforeAll(() => {
+  buildIfStale();
   dir = mkdtempSync(join(tmpdir(), "predist-crash-"));
 });
 

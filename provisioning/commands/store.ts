@@ -167,19 +167,19 @@ export function addSchemeOptions(command: Command): Command {
         .choices(["full", "eg", "qcomposite", "pairwise", "polypool", "leap"])
         .default("eg"),
     )
-    .option("--pool <n>", "pool size P (eg, qcomposite; default 10000)", intOption(1, 2 ** 32))
-    .option("--ring <k>", "ring size k (eg, qcomposite; default 75)", u32)
-    .option("--q <q>", "keys two nodes must share (qcomposite; default 2)", u32)
-    .option("--nodes <n>", "network size (full, pairwise; default 1000)", u32)
-    .option("--partners <m>", "partners per node (pairwise; default 30)", u32)
-    .option("--polynomials <s>", "polynomials in the pool (polypool; default 100)", u32)
-    .option("--per-node <s>", "polynomials per node (polypool; default 5)", u32)
-    .option("--degree <t>", "polynomial degree t (polypool; default 20)", intOption(1, 0xffff))
-    .option("--lanes <n>", "field lanes (polypool; default 5)", intOption(1, 16))
-    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool)")
-    .option("--chain-length <n>", "μTESLA chain length (default 10000)", intOption(1, 1 << 24))
-    .option("--interval-ms <ms>", "μTESLA interval in ms (default 1000)", u32)
-    .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default 0)",
+    .option("--pool <n>", "pool size P (eg, qcomposite; default: 10000)", intOption(1, 2 ** 32))
+    .option("--ring <k>", "ring size k (eg, qcomposite; default: 75)", u32)
+    .option("--q <q>", "keys two nodes must share (qcomposite; default: 2)", u32)
+    .option("--nodes <n>", "network size (full, pairwise; default: 1000)", u32)
+    .option("--partners <m>", "partners per node (pairwise; default: 30)", u32)
+    .option("--polynomials <s>", "polynomials in the pool (polypool; default: 100)", u32)
+    .option("--per-node <s>", "polynomials per node (polypool; default: 5)", u32)
+    .option("--degree <t>", "polynomial degree t (polypool; default: 20)", intOption(1, 0xffff))
+    .option("--lanes <n>", "field lanes (polypool; default: 5)", intOption(1, 16))
+    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool; default: secret rings)")
+    .option("--chain-length <n>", "μTESLA chain length (default: 10000)", intOption(1, 1 << 24))
+    .option("--interval-ms <ms>", "μTESLA interval in ms (default: 1000)", u32)
+    .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default: 0)",
       intOption(0, Number.MAX_SAFE_INTEGER));
 }
 
@@ -1020,7 +1020,7 @@ export function registerStoreCommands(program: Command): void {
           "nodes sharing them, and the key-sharing pairs that must re-key. Needs the master.",
       ),
   )
-    .option("--node <id>", "a captured node (repeatable)", nodeIdOption)
+    .option("--node <id>", "a captured node ID (repeatable; required)", nodeIdOption)
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
     .addHelpText("after", examples(
       "predist report --node 17",
@@ -1037,7 +1037,7 @@ export function registerStoreCommands(program: Command): void {
           "re-key, and write the μTESLA-authenticated REVOKE broadcast (then DISCLOSE) to a file.",
       ),
   )
-    .option("--node <id>", "a node to revoke (repeatable)", nodeIdOption)
+    .option("--node <id>", "a node ID to revoke (repeatable; required)", nodeIdOption)
     .option("--reason <text>", "why, for the journal", "captured")
     .option("--out <file>", "broadcast file, mode 0600 (default: revocation-<interval>.json)")
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)

@@ -1,0 +1,199 @@
+// The custody commands as custodians run them: `node bin/predist.js` in a child process with a
+// temporary --db and config folder. Share files and their modes, unseal with progress, too few,
+// mistyped, duplicated and foreign shares named, the verify-all ceremony, the session and its
+// expiry, and rotation making the old shares useless.
+
+import { execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeShare, encodeShare } from "../provisioning/custody/share-code.js";
+import { openStore } from "../provisioning/store/index.js";
+
+const root = resolve(import.meta.dirname, "..");
+let dir: string;
+let configDir: string;
+
+/** Newest modification time of the .ts files under `folder`. */
+function newestSource(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Compiles to dist/ unless it is newer than every source (others' type errors still emit). */
+function buildIfStale(): void {
+  const built = join(root, "dist/provisioning/cli.js");
+  const stale = !existsSync(built) ||
+    statSync(built).mtimeMs < Math.max(newestSource(join(root, "host")),
+      newestSource(join(root, "provisioning")));
+  if (!stale) return;
+  try {
+    execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "ignore" });
+  } catch {
+    // tsc exits non-zero on other areas' type errors but still emits dist/.
+  }
+}
+
+beforeAll(() => {
+  buildIfStale();
+  dir = mkdtempSync(join(tmpdir(), "predist-cli-"));
+  configDir = join(dir, "config");
+  process.env.PREDIST_CONFIG_DIR = configDir;
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `predist` in a child process; resolves with its exit code and output. */
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    const child = spawn(process.execPath, [join(root, "bin/predist.js"), ...args], {
+      cwd: dir,
+      env: { ...process.env, PREDIST_CONFIG_DIR: configDir, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    child.on("close", (code) => ok({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function initStore(name: string, ...extra: string[]): Promise<{ db: string; shares: string[] }> {
+  const db = join(dir, `${name}.db`);
+  const shareDir = join(dir, `${name}-shares`);
+  const r = await run("init", "--db", db, "--share-dir", shareDir, "--pool", "64", "--ring", "8",
+    "--chain-length", "50", ...extra);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const shares = readdirSync(shareDir).sort().map((f) => join(shareDir, f));
+  return { db, shares };
+}
+
+const flags = (files: string[]) => files.flatMap((f) => ["--share", f]);
+
+async function register(db: string, count: number): Promise<void> {
+  const store = await openStore({ path: db, station: "test" });
+  for (let i = 0; i < count; i++) {
+    const node = await store.allocateNode({ scheme: "eg" });
+    await store.markFlashed(node.nodeId, { imageDigest: "0a".repeat(16) });
+    await store.markVerified(node.nodeId);
+  }
+  await store.close();
+}
+
+describe("custody ceremony", () => {
+  it("writes N share files 0600 and unseals with any M of them, with progress", async () => {
+    const { db, shares } = await initStore("c1", "--shares", "4", "--threshold", "2");
+    expect(shares.length).toBe(4);
+    for (const f of shares) expect(statSync(f).mode & 0o777).toBe(0o600);
+    const r = await run("unseal", "--db", db, ...flags([shares[3], shares[1]]));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("share 1 of 2 accepted (index 4");
+    expect(r.stderr).toContain("share 2 of 2 accepted (index 2");
+  });
+
+  it("names too few, mistyped, duplicated and foreign shares", async () => {
+    const [{ db, shares }, { shares: foreign }] = await Promise.all([
+      initStore("c2"),
+      initStore("c2-other"),
+    ]);
+    const typo = join(dir, "typo.txt");
+    const text = readFileSync(shares[2], "utf8").split("\n");
+    text[2] = text[2].replace(/^(.)(.)/, (_, a: string, b: string) => `${a}${b === "Z" ? "Y" : "Z"}`);
+    writeFileSync(typo, text.join("\n"));
+    const [few, bad, dup, alien] = await Promise.all([
+      run("unseal", "--db", db, ...flags(shares.slice(0, 2))),
+      run("unseal", "--db", db, ...flags([shares[0], shares[1], typo])),
+      run("unseal", "--db", db, ...flags([shares[0], shares[1], shares[1]])),
+      run("unseal", "--db", db, ...flags([shares[0], foreign[1], shares[2]])),
+    ]);
+    expect(few.code).toBe(10);
+    expect(few.stderr).toContain("2 shares given; unsealing needs 3 of 5");
+    expect(bad.code).toBe(11);
+    expect(bad.stderr).toContain(`share ${typo}: checksum does not match`);
+    expect(dup.code).toBe(10);
+    expect(dup.stderr).toContain(`share ${shares[1]} repeats index 2, already given by ${shares[1]}`);
+    expect(alien.code).toBe(10);
+    expect(alien.stderr).toMatch(new RegExp(`share ${foreign[1]} \\(index 2\\) belongs to authority`));
+  });
+
+  it("verifies every share in one ceremony, reporting each by index", async () => {
+    const { db, shares } = await initStore("c3");
+    const ok = await run("shares", "verify", "--db", db, "--json", ...flags(shares));
+    expect(ok.code).toBe(0);
+    const verdict = JSON.parse(ok.stdout) as { verdicts: { index: number; valid: boolean }[] };
+    expect(verdict.verdicts.map((v) => [v.index, v.valid])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [i, true]),
+    );
+    // A share altered with a recomputed checksum passes the format checks but not the
+    // polynomial check, and the ceremony names it by index (exit 11).
+    const forged = decodeShare(readFileSync(shares[3], "utf8"), "s4");
+    forged.value[5] ^= 0x40;
+    const forgedFile = join(dir, "forged.txt");
+    writeFileSync(forgedFile, encodeShare(forged));
+    const [broken, absent] = await Promise.all([
+      run("shares", "verify", "--db", db, "--json", ...flags([...shares.slice(0, 3), forgedFile])),
+      run("shares", "verify", "--db", db, ...flags([shares[0], join(dir, "absent.txt")])),
+    ]);
+    expect(broken.code).toBe(11);
+    const verdicts = (JSON.parse(broken.stdout) as { verdicts: { index: number; valid: boolean }[] })
+      .verdicts;
+    expect(verdicts.map((v) => [v.index, v.valid])).toEqual([[1, true], [2, true], [3, true],
+      [4, false]]);
+    expect(broken.stderr).toContain("1 of 4 shares are invalid");
+    expect(absent.code).toBe(3);
+    expect(absent.stderr).toContain(`share file ${join(dir, "absent.txt")} does not exist`);
+  });
+
+  it("keeps the KEK in a 0600 session until seal, and refuses an expired one", async () => {
+    const { db, shares } = await initStore("c4");
+    await register(db, 10);
+    const open = await run("unseal", "--db", db, "--session", "--ttl", "10m", ...flags(shares.slice(2)));
+    expect(open.code).toBe(0);
+    expect(statSync(`${db}.session`).mode & 0o777).toBe(0o600);
+    const report = await run("report", "--db", db, "--node", "2", "--json");
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout).captured).toEqual([2]);
+    const sealed = await run("seal", "--db", db);
+    expect(sealed.code).toBe(0);
+    expect(existsSync(`${db}.session`)).toBe(false);
+    const again = await run("report", "--db", db, "--node", "2");
+    expect(again.code).toBe(10);
+    expect(again.stderr).toContain("is sealed and no shares were given");
+
+    await run("unseal", "--db", db, "--session", "--ttl", "1s", ...flags(shares.slice(0, 3)));
+    await new Promise((ok) => setTimeout(ok, 1500));
+    const late = await run("report", "--db", db, "--node", "2");
+    expect(late.code).toBe(10);
+    expect(late.stderr).toMatch(/the unseal session expired at .*; it has been removed/);
+  });
+
+  it("rotates: new shares work, old ones are refused by generation", async () => {
+    const { db, shares } = await initStore("c5");
+    const newDir = join(dir, "c5-new");
+    const r = await run("shares", "rotate", "--db", db, "--share-dir", newDir, "--shares", "3",
+      "--threshold", "2", ...flags(shares.slice(0, 3)));
+    expect(r.code).toBe(0);
+    const fresh = readdirSync(newDir).sort().map((f) => join(newDir, f));
+    expect(fresh.length).toBe(3);
+    const old = await run("unseal", "--db", db, ...flags(shares.slice(0, 3)));
+    expect(old.code).toBe(10);
+    expect(old.stderr).toMatch(/is of KEK generation 1; the store is at generation 2/);
+    expect((await run("unseal", "--db", db, ...flags(fresh.slice(1)))).code).toBe(0);
+  });
+});
+
