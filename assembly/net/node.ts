@@ -220,10 +220,7 @@ function deriveKeys(e: usize, idI: u32, idR: u32): i32 {
     wipe(material, KEY_LEN);
     return status;
   }
-  putU32(tagMsg + 1, idI);
-  putU32(tagMsg + 5, idR);
-  copy(tagMsg + 9, e + E_NI, NONCE_LEN);
-  copy(tagMsg + 17, e + E_NR, NONCE_LEN);
+  putTranscript(e, idI, idR);
   netKdf(material, LINK_LABEL, LINK_LABEL_LEN, tagMsg + 1, TRANSCRIPT_LEN, kdfOut, 2 * KEY_LEN);
   wipe(material, KEY_LEN);
   copy(e + E_CONFIRM_KEY, kdfOut, KEY_LEN);
@@ -232,8 +229,21 @@ function deriveKeys(e: usize, idI: u32, idR: u32): i32 {
   return OK;
 }
 
-/** The direction-bound confirmation tag into `tagOut` (first TAG_LEN bytes used). */
-function confirmTag(e: usize, direction: u32): void {
+/** Writes idI | idR | nI | nR of the entry's handshake after the direction byte of `tagMsg`. */
+function putTranscript(e: usize, idI: u32, idR: u32): void {
+  putU32(tagMsg + 1, idI);
+  putU32(tagMsg + 5, idR);
+  copy(tagMsg + 9, e + E_NI, NONCE_LEN);
+  copy(tagMsg + 17, e + E_NR, NONCE_LEN);
+}
+
+/**
+ * The direction-bound confirmation tag into `tagOut` (first TAG_LEN bytes used). The transcript
+ * is rebuilt from the entry every time: `tagMsg` is shared by all handshakes, and another one may
+ * have run between this handshake's LINK_RESP and its LINK_CONFIRM.
+ */
+function confirmTag(e: usize, direction: u32, idI: u32, idR: u32): void {
+  putTranscript(e, idI, idR);
   store<u8>(tagMsg, <u8>direction);
   netCmac(e + E_CONFIRM_KEY, tagMsg, TAG_MSG_LEN, tagOut);
 }
@@ -408,7 +418,7 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
     abandon(e);
     return status;
   }
-  confirmTag(e, DIR_RESPONDER);
+  confirmTag(e, DIR_RESPONDER, src, myId);
   putHeader(TYPE_LINK_RESP, src);
   copy(tx + 9, e + E_NR, NONCE_LEN);
   copy(tx + 17, tagOut, TAG_LEN);
@@ -428,7 +438,7 @@ function onLinkResp(f: usize, len: i32, src: u32): i32 {
     abandon(e);
     return status;
   }
-  confirmTag(e, DIR_RESPONDER);
+  confirmTag(e, DIR_RESPONDER, myId, src);
   const ok = constantTimeEqual(tagOut, f + 17, TAG_LEN);
   if (!ok) {
     // A forged or stale answer: keep waiting for the real one until the deadline.
@@ -436,7 +446,7 @@ function onLinkResp(f: usize, len: i32, src: u32): i32 {
     wipeHandshake(e);
     return ERR_NET_TAG;
   }
-  confirmTag(e, DIR_INITIATOR);
+  confirmTag(e, DIR_INITIATOR, myId, src);
   putHeader(TYPE_LINK_CONFIRM, src);
   copy(tx + 9, tagOut, TAG_LEN);
   wipe(tagOut, KEY_LEN);
@@ -448,7 +458,7 @@ function onLinkConfirm(f: usize, len: i32, src: u32): i32 {
   if (len != LINK_CONFIRM_LEN) return ERR_NET_MALFORMED;
   const e = findEntry(src);
   if (e == 0 || entryState(e) != STATE_WAIT_CONFIRM) return ERR_NET_STATE;
-  confirmTag(e, DIR_INITIATOR);
+  confirmTag(e, DIR_INITIATOR, src, myId);
   const ok = constantTimeEqual(tagOut, f + 9, TAG_LEN);
   wipe(tagOut, KEY_LEN);
   if (!ok) return ERR_NET_TAG;
