@@ -382,7 +382,7 @@ function cmacFlash(addr: u32, len: u32): bool {
 }
 
 /**
- * CHECK (end-of-line): challenge (16), count u8 (1 .. 8), count ring indices u16. Answer:
+ * CHECK (end-of-line): challenge (16), count u8 (0 .. 8), count ring indices u16. Answer:
  * image tag = CMAC(K_node, "predist-eol" || challenge || active digest) (16), and ring proof =
  * CMAC(K_node, "predist-ring" || challenge || count || indices || the named ring records) (16).
  */
@@ -392,7 +392,7 @@ function onCheck(payload: usize, len: i32): i32 {
     return ERR_FRAME_LENGTH;
   }
   const count = <i32>load<u8>(payload, CHALLENGE_LEN);
-  if (count < 1 || count > CHECK_INDEX_MAX || len != CHALLENGE_LEN + 1 + 2 * count) {
+  if (count > CHECK_INDEX_MAX || len != CHALLENGE_LEN + 1 + 2 * count) {
     putZeros(2 * DIGEST_LEN);
     return ERR_FRAME_LENGTH;
   }

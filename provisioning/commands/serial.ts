@@ -153,6 +153,7 @@ interface EmulateFlags {
   fakeVersion?: number;
   garbage: boolean;
   seed: string;
+  lineRate: number;
 }
 
 function registerEmulate(program: Command): void {
@@ -180,6 +181,8 @@ function registerEmulate(program: Command): void {
       number(0, 255))
     .option("--garbage", "answer every frame with random bytes", false)
     .option("--seed <text>", "seed of the fault generator", "predist")
+    .option("--line-rate <baud>", "model a UART at this rate: bytes arrive when they would " +
+      "have crossed the line (default: 0, as fast as the pty)", number(0, 4_000_000), 0)
     .addHelpText("after", `
 Examples:
   predist emulate --count 4 --dir /tmp/nodes
@@ -194,6 +197,7 @@ Examples:
           fakeVersion: flags.fakeVersion,
           garbage: flags.garbage,
           seed: flags.seed,
+          lineRate: flags.lineRate,
         }),
       }).catch((error: Error) => {
         throw new CliError(EXIT.NO_DEVICE, `cannot start virtual nodes: ${error.message}`,

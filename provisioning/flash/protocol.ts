@@ -115,8 +115,8 @@ export function commitRequest(digest: Uint8Array): Uint8Array {
 }
 
 export function checkRequest(challenge: Uint8Array, indices: readonly number[]): Uint8Array {
-  if (indices.length < 1 || indices.length > CHECK_INDEX_MAX) {
-    throw new RangeError(`ring indices: expected 1 to ${CHECK_INDEX_MAX}, got ${indices.length}`);
+  if (indices.length > CHECK_INDEX_MAX) {
+    throw new RangeError(`ring indices: expected 0 to ${CHECK_INDEX_MAX}, got ${indices.length}`);
   }
   const { bytes, view } = le(CHALLENGE_LEN + 1 + 2 * indices.length);
   bytes.set(challenge, 0);

@@ -171,8 +171,10 @@ export class Session {
 
   private onFrame(frame: Frame): void {
     this.rawBytesIn = 0;
-    const name = CMD_NAME.get(frame.cmd & 0x7f) ?? `0x${frame.cmd.toString(16)}`;
-    this.log(`< ${name} seq=${frame.seq} ${hex(frame.payload)}`);
+    if (this.trace !== undefined) {
+      const name = CMD_NAME.get(frame.cmd & 0x7f) ?? `0x${frame.cmd.toString(16)}`;
+      this.log(`< ${name} seq=${frame.seq} ${hex(frame.payload)}`);
+    }
     const waiting = this.waiting;
     if (waiting === undefined || frame.cmd !== (waiting.cmd | 0x80) || !waiting.seqs.has(frame.seq)) {
       this.log(`  (not awaited: dropped)`);
@@ -203,7 +205,9 @@ export class Session {
       seqs.add(seq);
       const bytes = encodeFrame({ cmd, seq, payload });
       const timeout = this.timeoutMs(bytes.length, nodeMs);
-      this.log(`> ${CMD_NAME.get(cmd)} seq=${seq} ${this.describePayload(cmd, payload)}`);
+      if (this.trace !== undefined) {
+        this.log(`> ${CMD_NAME.get(cmd)} seq=${seq} ${this.describePayload(cmd, payload)}`);
+      }
       const answer = new Promise<Frame | undefined>((resolve) => {
         const timer = setTimeout(() => {
           this.waiting = undefined;
@@ -274,7 +278,7 @@ export interface FlashResult {
 }
 
 export interface FlashOptions {
-  /** Skip the end-of-line CHECK (only for images without a ring). */
+  /** Skip the end-of-line CHECK (tests of the transfer alone). */
   skipCheck?: boolean;
   /** Ask for this protocol version range in HELLO (tests of version mismatch). */
   versions?: [number, number];
@@ -313,7 +317,7 @@ function readU32(image: Uint8Array, at: number): number {
   return new DataView(image.buffer, image.byteOffset, image.length).getUint32(at, true);
 }
 
-/** Picks up to CHECK_INDEX_MAX distinct ring indices at random. */
+/** Picks up to CHECK_INDEX_MAX distinct ring indices at random (none for an empty ring). */
 function pickIndices(records: number): number[] {
   const count = Math.min(CHECK_INDEX_MAX, records);
   const chosen = new Set<number>();
@@ -438,7 +442,7 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
   // CHECK: fresh challenge; the node proves the active digest and the ring records we name.
   let checked = false;
   const records = readU32(image, 44);
-  if (!options.skipCheck && records > 0) {
+  if (!options.skipCheck) {
     events.onPhase?.("check");
     await endOfLineCheck(session, image, digest, records, hashMs);
     checked = true;

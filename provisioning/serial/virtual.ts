@@ -8,7 +8,9 @@
 // The faults are seeded, so a failing test replays. The same VirtualNode backs `predist emulate`
 // (over a pty) and the in-process tests (memoryLink).
 
-import { EmulatedNode, Flash, Prng, PowerCut, STATUS_OFF, INBOX_LEN } from "../../host/emulator/index.js";
+import {
+  EmulatedNode, Flash, Prng, PowerCut, STATUS_OFF, INBOX_LEN,
+} from "../../host/emulator/index.js";
 import { FrameDecoder, encodeFrame, HEADER_LEN, CRC_LEN, type Frame } from "../flash/frame.js";
 import type { Link } from "../flash/session.js";
 
@@ -34,6 +36,40 @@ export interface VirtualNodeOptions {
   garbage?: boolean;
   /** Virtual boot delay after a power cut, ms of real time. */
   rebootDelayMs?: number;
+  /**
+   * Model a UART at this rate (8N1, 10 bits a byte): bytes reach the node, and the host, only
+   * when they would have crossed the line. 0 (default) passes them as fast as the pipe goes.
+   */
+  lineRate?: number;
+}
+
+/** Bytes in flight in one direction of a paced line, delivered in order when due. */
+class PacedLine {
+  private freeAt = 0;
+  private readonly queue: { due: number; bytes: Uint8Array }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly baud: number, private readonly deliver: (b: Uint8Array) => void) {}
+
+  send(bytes: Uint8Array): void {
+    const now = performance.now();
+    this.freeAt = Math.max(now, this.freeAt) + (bytes.length * 10 * 1000) / this.baud;
+    this.queue.push({ due: this.freeAt, bytes: bytes.slice() });
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.timer !== undefined) return;
+    const now = performance.now();
+    while (this.queue.length > 0 && this.queue[0]!.due <= now) {
+      this.deliver(this.queue.shift()!.bytes);
+    }
+    if (this.queue.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, this.queue[0]!.due - now));
+  }
 }
 
 const RESPONSE_HELLO = 0x81;
@@ -49,6 +85,8 @@ export class VirtualNode {
   private readonly rewriter: FrameDecoder | undefined;
   powerCuts = 0;
   private off = false;
+  private readonly inbound: PacedLine | undefined;
+  private readonly outbound: PacedLine | undefined;
 
   constructor(readonly options: VirtualNodeOptions = {}) {
     this.flash = options.flash ?? new Flash({ file: options.flashFile });
@@ -61,6 +99,10 @@ export class VirtualNode {
     if (options.fakeVersion !== undefined) {
       this.rewriter = new FrameDecoder((frame) => this.emit(encodeFrame(this.rewrite(frame))),
         FRAME_BODY_MAX);
+    }
+    if (options.lineRate !== undefined && options.lineRate > 0) {
+      this.inbound = new PacedLine(options.lineRate, (bytes) => this.inputNow(bytes));
+      this.outbound = new PacedLine(options.lineRate, (bytes) => this.sink?.(bytes));
     }
     this.node = new EmulatedNode({
       id: options.id ?? 0,
@@ -78,6 +120,11 @@ export class VirtualNode {
 
   /** Bytes from the host side of the line. */
   input(bytes: Uint8Array): void {
+    if (this.inbound !== undefined) this.inbound.send(bytes);
+    else this.inputNow(bytes);
+  }
+
+  private inputNow(bytes: Uint8Array): void {
     if (this.off) return;
     const line = this.applyFaults(bytes);
     for (let at = 0; at < line.length; at += INBOX_LEN) {
@@ -133,7 +180,9 @@ export class VirtualNode {
 
   private emit(bytes: Uint8Array): void {
     const line = this.applyFaults(bytes);
-    if (line.length > 0) this.sink?.(line);
+    if (line.length === 0) return;
+    if (this.outbound !== undefined) this.outbound.send(line);
+    else this.sink?.(line);
   }
 
   private applyFaults(bytes: Uint8Array): Uint8Array {
