@@ -11,6 +11,8 @@ import { DEFAULT_TIMING, FlashError, type Timing } from "../flash/session.js";
 import { readImage, readTimingConfig, runExitCode, runJobs, type Job } from "../flash/run.js";
 import { listPorts } from "../serial/transport.js";
 import { startEmulation } from "../serial/emulate.js";
+import { provision } from "../flash/provision.js";
+import { DEFAULT_DB } from "../store/index.js";
 
 const EMULATE_COUNT_MAX = 64;
 
@@ -76,18 +78,9 @@ function planJobs(ports: string[], images: string[]): Job[] {
   });
 }
 
-function registerFlash(program: Command): void {
-  program
-    .command("flash")
-    .helpGroup(GROUP.provision)
-    .summary("write provisioning images to nodes over serial, verified end to end")
-    .description(
-      "Write one provisioning image per port (or one image to every port) over the flash " +
-        "protocol: the node stages it in its inactive slot, verifies digest, CRC-32 and CMAC " +
-        "trailer, commits it atomically, then answers an end-of-line challenge. An interrupted " +
-        "transfer resumes where the node stopped. Ports run in parallel.",
-    )
-    .argument("<image...>", "image files built by the authority (one per port, or one for all)")
+/** Port, output and timing options shared by `flash` and `provision`. */
+function addLineOptions(command: Command): Command {
+  return command
     .option("-p, --port <path>", "serial port of a node; repeat for more ports",
       collect, [])
     .option("--json", "one JSON event per line (begin, progress, end) instead of bars", false)
@@ -105,7 +98,21 @@ function registerFlash(program: Command): void {
     .option("--chunk <bytes>", "largest WRITE chunk (default: the node's own limit)",
       number(16, 65_535))
     .option("--config <file>", "JSON file of timing overrides, keys: " +
-      `${Object.keys(DEFAULT_TIMING).join(", ")} (default: none)`)
+      `${Object.keys(DEFAULT_TIMING).join(", ")} (default: none)`);
+}
+
+function registerFlash(program: Command): void {
+  addLineOptions(program
+    .command("flash")
+    .helpGroup(GROUP.provision)
+    .summary("write provisioning images to nodes over serial, verified end to end")
+    .description(
+      "Write one provisioning image per port (or one image to every port) over the flash " +
+        "protocol: the node stages it in its inactive slot, verifies digest, CRC-32 and CMAC " +
+        "trailer, commits it atomically, then answers an end-of-line challenge. An interrupted " +
+        "transfer resumes where the node stopped. Ports run in parallel.",
+    )
+    .argument("<image...>", "image files built by the authority (one per port, or one for all)"))
     .addHelpText("after", `
 Examples:
   predist flash --port /dev/ttyUSB0 node-17.img
@@ -139,6 +146,56 @@ after retries, 7 verify mismatch (read-back or end-of-line), 8 node refused the 
         chunkMax: flags.chunk,
       });
       const code = runExitCode(results);
+      if (code !== EXIT.OK) process.exitCode = code;
+    });
+}
+
+interface ProvisionFlags extends FlashFlags {
+  db: string;
+  station?: string;
+  share: string[];
+}
+
+function registerProvision(program: Command): void {
+  addLineOptions(program
+    .command("provision")
+    .helpGroup(GROUP.provision)
+    .summary("take node IDs, build their images, flash, verify and record them")
+    .description(
+      "For each --port: take the next node ID from the store (or the ID this station left " +
+        "unfinished on that port, so a rerun resumes), build the node's image with the unsealed " +
+        "authority, flash it with the end-of-line check, and record it as flashed and verified " +
+        "in the store's journal. Ports run in parallel. Images never touch the disk.",
+    ))
+    .option("--db <file>", "the store file", DEFAULT_DB)
+    .option("--station <name>", "station name written into the journal (default: host name)")
+    .option("--share <file>", "a KEK share file; repeat up to the threshold (default: the " +
+      "unseal session, else the prompt)", collect, [])
+    .addHelpText("after", `
+Examples:
+  predist provision --port /dev/ttyUSB0 --port /dev/ttyUSB1
+  predist provision --db line2.db --share a.share --share b.share --json --port /dev/pts/4
+
+Exit codes as for flash (4-8), plus 9 store and 10 sealed authority.`)
+    .action(async (flags: ProvisionFlags) => {
+      if (flags.port.length === 0) {
+        throw new CliError(EXIT.USAGE, "no --port given",
+          "name each node's serial port: --port /dev/ttyUSB0 --port /dev/ttyUSB1");
+      }
+      const code = await provision({
+        db: flags.db,
+        station: flags.station,
+        ports: flags.port,
+        dryRun: flags.dryRun,
+        kek: { dbPath: flags.db, shareFiles: flags.share, prompt: !flags.json },
+        run: {
+          timing: timingFrom(flags), json: flags.json, trace: flags.trace,
+          bars: process.stderr.isTTY === true && !flags.json, color: useColor(flags.json),
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+          chunkMax: flags.chunk,
+        },
+      });
       if (code !== EXIT.OK) process.exitCode = code;
     });
 }
@@ -257,6 +314,7 @@ Examples:
 
 export function registerSerialCommands(program: Command): void {
   registerFlash(program);
+  registerProvision(program);
   registerEmulate(program);
   registerPorts(program);
 }
