@@ -26,8 +26,12 @@ export const HELLO_FIXED_LEN: i32 = 19;
 export const HELLO_IDS_MAX: i32 = 27;
 export const HELLO_PARTS_MAX: i32 = 16;
 export const LINK_INIT_FIXED_LEN: i32 = 19;
-/** Most shared key IDs a link uses (q-composite keeps the first SELECT_MAX in ID order). */
-export const SELECT_MAX: i32 = 8;
+/**
+ * Most shared key IDs a neighbour entry keeps and a LINK_INIT carries: one full frame
+ * (19 + 4 * 27 = 127 bytes). q-composite hashes every shared key, so a pair sharing more cannot
+ * link directly and falls back to a path key (docs/protocol.md, "Bounds").
+ */
+export const SELECT_MAX: i32 = 27;
 export const LINK_RESP_LEN: i32 = 25;
 export const LINK_CONFIRM_LEN: i32 = 17;
 export const SECURE_OVERHEAD: i32 = HEADER_LEN + SEQ_LEN + TAG_LEN;

@@ -1,10 +1,10 @@
 // The node protocols' calls into the crypto core, each adding the AES block encryptions it costs
 // to one counter (exported as `aes_blocks`, docs/hal.md). The counts follow the algorithms of
-// docs/crypto.md: CMAC = 1 block for the subkey + one per 16-byte block of message (at least 1);
-// the KDF = one subkey block, then one CMAC pass per 16 bytes of output; CCM* = B_0, the AAD blocks (with their 2-byte
-// length), the data blocks for CBC-MAC, the data blocks for CTR and A_0 for the tag; MMO = one per
-// padded block. The counter is computed here, not inside AES: if the crypto core gains its own
-// counter, `aes_blocks` should read that one instead.
+// assembly/crypto: CMAC = one subkey block per tag (cmacFinish) + one per 16-byte block of
+// message (at least 1); the KDF = one CMAC per 16 bytes of output; CCM* = B_0, the AAD blocks
+// (with their 2-byte length), the data blocks for CBC-MAC, the data blocks for CTR and A_0 for
+// the tag; MMO = one per padded block. The counter is computed here, not inside AES, because
+// assembly/crypto keeps no counter: if it gains one, `aes_blocks` should read that one instead.
 
 import { cmac, kdf, ccmSeal, ccmOpen, oneWay, mmoInit, mmoUpdate, mmoFinal, cmacInit,
   cmacUpdate, cmacFinal } from "../crypto/index";
@@ -27,29 +27,33 @@ function cmacBlocks(len: i32): u32 {
   return 1 + (len == 0 ? 1 : ceil16(len));
 }
 
+/** Message bytes of the streamed CMAC under way (one at a time: boot check, rewrite, KDF). */
+let streamLen: i32 = 0;
+
 export function netCmac(key: usize, ptr: usize, len: i32, tagOut: usize): void {
   blocks += cmacBlocks(len);
   cmac(key, ptr, len, tagOut);
 }
 
 export function netCmacInit(ctx: usize, key: usize): void {
-  blocks += 1;
+  streamLen = 0;
   cmacInit(ctx, key);
 }
 
 export function netCmacUpdate(ctx: usize, ptr: usize, len: i32): void {
-  blocks += ceil16(len);
+  streamLen += len;
   cmacUpdate(ctx, ptr, len);
 }
 
+/** Writes the tag and wipes the context. */
 export function netCmacFinal(ctx: usize, tagOut: usize): void {
+  blocks += cmacBlocks(streamLen);
   cmacFinal(ctx, tagOut);
 }
 
 export function netKdf(key: usize, label: usize, labelLen: i32, context: usize, contextLen: i32,
   out: usize, outLen: i32): i32 {
-  const fixedLen = 4 + labelLen + 1 + contextLen + 4;
-  blocks += 1 + ceil16(outLen) * ceil16(fixedLen);
+  blocks += ceil16(outLen) * cmacBlocks(4 + labelLen + 1 + contextLen + 4);
   return kdf(key, label, labelLen, context, contextLen, out, outLen);
 }
 

@@ -12,12 +12,12 @@ import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_M
   ERR_NET_NOT_FOR_US, ERR_NET_SCHEME, ERR_NET_STATE, ERR_NET_NO_SHARED_KEY, ERR_NET_UNKNOWN_KEY,
   ERR_NET_TAG, ERR_NET_REPLAY, ERR_NET_NOT_LINKED, ERR_NET_DUPLICATE, ERR_NET_UNKNOWN_TYPE,
   ERR_NET_REVOKED } from "../status";
-import { constantTimeEqual, wipe } from "../crypto/index";
+import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
   ringThreshold, leapInitialKey, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
-import { netCmac, netKdf, netSeal, netOpen } from "./cost";
+import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
 import {
   FRAME_MAX, HEADER_LEN, NONCE_LEN, TAG_LEN, SEQ_LEN, KEY_LEN, BROADCAST_ID, TYPE_HELLO,
   TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM, TYPE_DATA, TYPE_PATH_KEY, TYPE_REVOKE,
@@ -29,7 +29,7 @@ import {
 } from "./config";
 import {
   STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
-  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
+  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
   E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
   E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, entryAt, entryId,
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
@@ -47,11 +47,14 @@ const keyTmp = memory.data(KEY_LEN, 16);
 const kdfOut = memory.data(2 * KEY_LEN, 16);
 const tagMsg = memory.data(1 + 8 + 2 * NONCE_LEN, 16); // direction | idI | idR | nI | nR
 const tagOut = memory.data(KEY_LEN, 16);
-/** q-composite KDF context: le32(i) | le32 IDs | keys 2..i. */
-const Q_CONTEXT_MAX: i32 = 4 + 4 * SELECT_MAX + KEY_LEN * (SELECT_MAX - 1);
-const qContext = memory.data(Q_CONTEXT_MAX, 16);
-/** "qcomposite", "leap-node", "leap-pair": the scheme labels of docs/schemes.md. */
-const Q_LABEL = memory.data<u8>([0x71, 0x63, 0x6f, 0x6d, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x65]);
+/** The streamed q-composite KDF, and one 4-byte word for its fields and the LEAP contexts. */
+const qCtx = memory.data(CMAC_CTX_LEN, 16);
+const word = memory.data(4, 4);
+/**
+ * "qcomposite" with the KDF's 0x00 separator after it, "leap-node", "leap-pair": the scheme
+ * labels of docs/schemes.md.
+ */
+const Q_LABEL = memory.data<u8>([0x71, 0x63, 0x6f, 0x6d, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x65, 0]);
 const Q_LABEL_LEN: i32 = 10;
 const LEAP_NODE_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x6e, 0x6f, 0x64, 0x65]);
 const LEAP_NODE_LABEL_LEN: i32 = 9;
@@ -130,11 +133,20 @@ function hasMaterial(e: usize): bool {
   const scheme = ringScheme();
   const count = <u32>load<u8>(e + E_SEL_COUNT);
   if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) return count >= 1;
-  if (scheme == SCHEME_QCOMPOSITE) return count >= ringThreshold() && count >= 1;
+  if (scheme == SCHEME_QCOMPOSITE) {
+    return count >= ringThreshold() && count >= 1 && !hasFlag(e, F_SEL_FULL);
+  }
   if (scheme == SCHEME_FULL || scheme == SCHEME_PAIRWISE) return ringFind(entryId(e)) >= 0;
   // LEAP+: the lower ID initiates and needs K_IN; the responder needs only its own key.
   if (scheme == SCHEME_LEAP) return myId > entryId(e) || leapInitialKey(0) == OK;
   return false;
+}
+
+/** Copies the ring key with ID `id` to `out`; ERR_NET_UNKNOWN_KEY when absent or revoked. */
+function keyOf(id: u32, out: usize): i32 {
+  const index = ringFind(id);
+  if (index < 0 || keyRevoked(id)) return ERR_NET_UNKNOWN_KEY;
+  return ringKeyAt(index, out);
 }
 
 /** Writes the shared material S of the entry's link (mode and selector) to `material`. */
@@ -148,40 +160,31 @@ function deriveMaterial(e: usize, idI: u32): i32 {
   const count = <i32>load<u8>(e + E_SEL_COUNT);
   if (scheme == SCHEME_EG) {
     if (count < 1) return ERR_NET_NO_SHARED_KEY;
-    const index = ringFind(load<u32>(e + E_SEL));
-    if (index < 0 || keyRevoked(load<u32>(e + E_SEL))) return ERR_NET_UNKNOWN_KEY;
-    return ringKeyAt(index, material);
+    return keyOf(load<u32>(e + E_SEL), material);
   }
   if (scheme == SCHEME_QCOMPOSITE) {
-    // Chan, Perrig & Song 2003, section 4.1, as docs/schemes.md fixes it: with shared IDs
-    // s_1 < ... < s_i, S = KDF(K_s1, "qcomposite", le32(i) | le32(s_1..s_i) | K_s2 | ... | K_si).
+    // Chan, Perrig & Song 2003, section 4.1, as docs/schemes.md fixes it: with every shared ID
+    // s_1 < ... < s_c, S = KDF(K_s1, "qcomposite", le32(c) | le32(s_1..s_c) | K_s2 | ... | K_sc).
+    // A 16-byte KDF output is one CMAC over [1]_32 | label | 0x00 | context | [128]_32, so the
+    // keys are streamed from flash into the CMAC one at a time, never gathered in RAM.
     if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
-    store<u32>(qContext, <u32>count);
-    let at: usize = 4;
-    for (let i = 0; i < count; i++) {
-      store<u32>(qContext + at, load<u32>(e + E_SEL + <usize>(4 * i)));
-      at += 4;
+    let status = keyOf(load<u32>(e + E_SEL), keyTmp);
+    if (status != OK) return status;
+    netCmacInit(qCtx, keyTmp);
+    putU32(word, 1);
+    netCmacUpdate(qCtx, word, 4);
+    netCmacUpdate(qCtx, Q_LABEL, Q_LABEL_LEN + 1);
+    store<u32>(word, <u32>count);
+    netCmacUpdate(qCtx, word, 4);
+    netCmacUpdate(qCtx, e + E_SEL, 4 * count);
+    for (let i = 1; i < count && status == OK; i++) {
+      status = keyOf(load<u32>(e + E_SEL + <usize>(4 * i)), keyTmp);
+      netCmacUpdate(qCtx, keyTmp, KEY_LEN);
     }
-    let status = OK;
-    for (let i = 0; i < count; i++) {
-      const id = load<u32>(e + E_SEL + <usize>(4 * i));
-      const index = ringFind(id);
-      if (index < 0 || keyRevoked(id)) {
-        status = ERR_NET_UNKNOWN_KEY;
-        break;
-      }
-      if (i == 0) status = ringKeyAt(index, keyTmp);
-      else {
-        status = ringKeyAt(index, qContext + at);
-        at += <usize>KEY_LEN;
-      }
-      if (status != OK) break;
-    }
-    if (status == OK) {
-      netKdf(keyTmp, Q_LABEL, Q_LABEL_LEN, qContext, <i32>at, material, KEY_LEN);
-    }
+    putU32(word, 8 * KEY_LEN);
+    netCmacUpdate(qCtx, word, 4);
+    netCmacFinal(qCtx, material);
     wipe(keyTmp, KEY_LEN);
-    wipe(qContext, Q_CONTEXT_MAX);
     return status;
   }
   if (scheme == SCHEME_LEAP) {
@@ -190,15 +193,15 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     const peer = entryId(e);
     if (myId == idI) {
       if (leapInitialKey(keyTmp) != OK) return ERR_NET_NO_SHARED_KEY;
-      store<u32>(qContext, peer);
-      netKdf(keyTmp, LEAP_NODE_LABEL, LEAP_NODE_LABEL_LEN, qContext, 4, kdfOut, KEY_LEN);
-      store<u32>(qContext, myId);
+      store<u32>(word, peer);
+      netKdf(keyTmp, LEAP_NODE_LABEL, LEAP_NODE_LABEL_LEN, word, 4, kdfOut, KEY_LEN);
+      store<u32>(word, myId);
     } else {
       const index = ringFind(myId);
       if (index < 0 || ringKeyAt(index, kdfOut) != OK) return ERR_NET_NO_SHARED_KEY;
-      store<u32>(qContext, peer);
+      store<u32>(word, peer);
     }
-    netKdf(kdfOut, LEAP_PAIR_LABEL, LEAP_PAIR_LABEL_LEN, qContext, 4, material, KEY_LEN);
+    netKdf(kdfOut, LEAP_PAIR_LABEL, LEAP_PAIR_LABEL_LEN, word, 4, material, KEY_LEN);
     wipe(keyTmp, KEY_LEN);
     wipe(kdfOut, 2 * KEY_LEN);
     return OK;
@@ -292,7 +295,10 @@ function initiate(e: usize, mode: u32): i32 {
   return send(LINK_INIT_FIXED_LEN + 4 * count);
 }
 
-/** Inserts a shared key ID into the entry's selector, ascending, keeping the SELECT_MAX lowest. */
+/**
+ * Inserts a shared key ID into the entry's selector, ascending, keeping the SELECT_MAX lowest;
+ * F_SEL_FULL records that one was left out.
+ */
 function selectInsert(e: usize, id: u32): void {
   let count = <i32>load<u8>(e + E_SEL_COUNT);
   let at = count;
@@ -304,8 +310,11 @@ function selectInsert(e: usize, id: u32): void {
       break;
     }
   }
-  if (at >= SELECT_MAX) return;
-  if (count == SELECT_MAX) count--;
+  if (count == SELECT_MAX) {
+    setFlag(e, F_SEL_FULL);
+    if (at == SELECT_MAX) return;
+    count--;
+  }
   for (let i = count; i > at; i--) {
     store<u32>(e + E_SEL + <usize>(4 * i), load<u32>(e + E_SEL + <usize>(4 * (i - 1))));
   }
@@ -341,6 +350,7 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
     }
     // The first HELLO of a neighbour may arrive after its LINK_INIT: a handshake under way stays.
     store<u8>(e + E_SEL_COUNT, 0);
+    clearFlag(e, F_SEL_FULL);
     store<u16>(e + E_PARTS_MASK, 0);
     store<u8>(e + E_PARTS_TOTAL, <u8>total);
     copy(e + E_HELLO_NONCE, f + 9, NONCE_LEN);
@@ -397,6 +407,18 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
       if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
     } else if (count != 0) {
       return ERR_NET_MALFORMED;
+    }
+    // With the initiator's whole HELLO in, the selector must be exactly what this node found:
+    // the lowest shared ID (eg, polypool) or every shared ID (q-composite), so an initiator (or
+    // an attacker rewriting LINK_INIT) cannot pick a weaker subset.
+    if (hasFlag(e, F_HELLO_DONE)) {
+      if (hasFlag(e, F_SEL_FULL) || count != selectorCount(e, MODE_PAIR)) {
+        return ERR_NET_NO_SHARED_KEY;
+      }
+      for (let i = 0; i < count; i++) {
+        const id = getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i));
+        if (id != load<u32>(e + E_SEL + <usize>(4 * i))) return ERR_NET_NO_SHARED_KEY;
+      }
     }
   } else if (count != 0 || !hasFlag(e, F_PATH_KEY)) {
     return ERR_NET_NO_SHARED_KEY;

@@ -31,7 +31,8 @@ export const HELLO_FIXED_LEN = 19;
 export const HELLO_IDS_MAX = 27;
 export const HELLO_PARTS_MAX = 16;
 export const LINK_INIT_FIXED_LEN = 19;
-export const SELECT_MAX = 8;
+/** Most shared key IDs a LINK_INIT carries (one full frame) and a neighbour entry keeps. */
+export const SELECT_MAX = 27;
 export const LINK_RESP_LEN = 25;
 export const LINK_CONFIRM_LEN = 17;
 export const SECURE_OVERHEAD = HEADER_LEN + SEQ_LEN + TAG_LEN;

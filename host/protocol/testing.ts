@@ -4,7 +4,7 @@
 // except through its flash and its exports.
 
 import { crc32, mmoHash } from "../crypto/index.js";
-import type { EmulatedNode } from "../emulator/index.js";
+import { EmulatedNode, RecordingMedium } from "../emulator/index.js";
 
 /** Slot 0 starts at flash address 0; commit records follow the two 32 KiB slots. */
 const SLOT_BYTES = 32_768;
@@ -82,7 +82,9 @@ export interface PeerInfo {
 }
 
 export const PEER_STATE = { heard: 1, noKey: 2, waitResp: 3, waitConfirm: 4, idle: 5 } as const;
-export const PEER_FLAG = { linked: 1, helloDone: 2, pathKey: 4, pathSent: 8, revoked: 16 } as const;
+export const PEER_FLAG = {
+  linked: 1, helloDone: 2, pathKey: 4, pathSent: 8, revoked: 16, selectorFull: 32,
+} as const;
 
 /** Every used neighbour entry of a node (net_peer), without a key byte. */
 export function netPeers(node: EmulatedNode): PeerInfo[] {
@@ -104,4 +106,43 @@ export function netPeers(node: EmulatedNode): PeerInfo[] {
 export function linkedPeers(node: EmulatedNode): number[] {
   return netPeers(node).filter((p) => (p.flags & PEER_FLAG.linked) !== 0).map((p) => p.id).sort(
     (a, b) => a - b);
+}
+
+/** One side of a two-node run: the node, what it sent, in order. */
+export interface Side {
+  node: EmulatedNode;
+  medium: RecordingMedium;
+  /** Frames of this side already delivered to the other. */
+  taken: number;
+}
+
+/**
+ * Two nodes, provisioned and booted (read the boot status with netStatus), whose radios are wired to each other by hand: `exchange` advances each node's
+ * clock by `stepMs` in turn and delivers what it sent to the other, until both are linked or
+ * `rounds` pass. No shared scheduler, so the bench can time handshakes without an Emulator.
+ */
+export function twoNodes(images: [Uint8Array, Uint8Array], ids: [number, number], seed: string):
+  [Side, Side] {
+  const sides = ids.map((id, i) => {
+    const medium = new RecordingMedium(() => 0);
+    const node = new EmulatedNode({ id, seed: `${seed}/${id}`, medium });
+    provision(node, images[i]);
+    node.boot();
+    return { node, medium, taken: 0 };
+  });
+  return [sides[0], sides[1]];
+}
+
+/** Delivers frames both ways for up to `rounds` rounds of `stepMs`; true when both linked. */
+export function exchange(sides: [Side, Side], rounds = 20, stepMs = 10): boolean {
+  for (let round = 0; round < rounds; round++) {
+    for (const [from, to] of [[sides[0], sides[1]], [sides[1], sides[0]]]) {
+      from.node.advance(stepMs);
+      while (from.taken < from.medium.frames.length) {
+        to.node.deliverRadio(from.medium.frames[from.taken++].frame);
+      }
+    }
+    if (linkedPeers(sides[0].node).length > 0 && linkedPeers(sides[1].node).length > 0) return true;
+  }
+  return false;
 }
