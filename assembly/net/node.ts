@@ -427,7 +427,8 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
   // Restart the handshake as responder; an existing link stays until this one is confirmed.
   wipeHandshake(e);
   store<u8>(e + E_MODE, <u8>mode);
-  if (mode == MODE_PAIR) {
+  if (mode == MODE_PAIR && !hasFlag(e, F_HELLO_DONE)) {
+    // Without the initiator's HELLO the selector is all this node knows of the shared keys.
     store<u8>(e + E_SEL_COUNT, <u8>count);
     for (let i = 0; i < count; i++) {
       store<u32>(e + E_SEL + <usize>(4 * i), getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i)));
@@ -751,39 +752,47 @@ export function netMyId(): u32 {
   return myId;
 }
 
-/** Drops every link that used a revoked key ID or is with a revoked node; returns how many. */
+/**
+ * After a verified revocation: removes revoked key IDs from every entry's discovery result, drops
+ * every link that used one (pair mode) or is with a revoked node, and puts each entry not linked
+ * and not in a handshake back in HEARD or NO_KEY, so the next tick re-runs the handshake with
+ * what is left, or asks for a path key. Returns how many links were dropped.
+ */
 export function dropRevokedLinks(): i32 {
   let dropped = 0;
   for (let i = 0; i < NEIGHBOURS_MAX; i++) {
     const e = entryAt(i);
-    if (entryState(e) == STATE_FREE) continue;
-    let revoked = nodeRevoked(entryId(e));
-    if (revoked) setFlag(e, F_REVOKED);
+    const state = entryState(e);
+    if (state == STATE_FREE) continue;
+    const revoked = nodeRevoked(entryId(e));
     const count = <i32>load<u8>(e + E_SEL_COUNT);
-    // Remove revoked IDs from the discovery result, so re-discovery uses only what is left.
-    let kept = 0;
+    // A pair-mode link used the lowest shared ID (eg, polypool) or every one (q-composite).
+    const usesAll = ringScheme() == SCHEME_QCOMPOSITE;
     let usedRevoked = false;
+    let kept = 0;
     for (let j = 0; j < count; j++) {
       const id = load<u32>(e + E_SEL + <usize>(4 * j));
       if (keyRevoked(id)) {
-        usedRevoked = true;
+        if (j == 0 || usesAll) usedRevoked = true;
         continue;
       }
       store<u32>(e + E_SEL + <usize>(4 * kept), id);
       kept++;
     }
     store<u8>(e + E_SEL_COUNT, <u8>kept);
-    if (<u32>load<u8>(e + E_MODE) == MODE_PATH) usedRevoked = false;
+    if (<u32>load<u8>(e + E_MODE) != MODE_PAIR) usedRevoked = false;
     if (hasFlag(e, F_LINKED) && (revoked || usedRevoked)) {
       dropLink(e);
+      clearFlag(e, F_PATH_SENT);
       dropped++;
-      if (revoked) {
-        wipePathKey(e);
-        setState(e, STATE_NO_KEY);
-      } else {
-        clearFlag(e, F_PATH_SENT);
-        setState(e, hasMaterial(e) ? STATE_HEARD : STATE_NO_KEY);
-      }
+    }
+    if (revoked) {
+      setFlag(e, F_REVOKED);
+      wipeHandshake(e);
+      wipePathKey(e);
+      setState(e, STATE_NO_KEY);
+    } else if (!hasFlag(e, F_LINKED) && state != STATE_WAIT_RESP && state != STATE_WAIT_CONFIRM) {
+      abandon(e);
     }
   }
   return dropped;

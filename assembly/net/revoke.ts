@@ -12,20 +12,22 @@
 import { flashRead } from "../hal";
 import { OK, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_CHAIN, ERR_NET_TAG,
   ERR_NET_NOT_FOR_US } from "../status";
-import { constantTimeEqual, wipe, crc32Update, mmoInit, mmoUpdate, mmoFinal, MMO_CTX_LEN,
-  CMAC_CTX_LEN } from "../crypto/index";
+import { constantTimeEqual, wipe, crc32Update, MMO_CTX_LEN, CMAC_CTX_LEN } from "../crypto/index";
 import { stageBegin, stageWrite, stageCommit } from "../storage/slots";
 import { getU32, putU32, copy } from "./bytes";
-import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal,
-  countBlocks } from "./cost";
+import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal, netMmoInit,
+  netMmoUpdate, netMmoFinal } from "./cost";
 import { FRAME_MAX, KEY_LEN, TAG_LEN, REVOKE_FIXED_LEN, DISCLOSE_LEN, REVOKE_SLOTS,
   CHAIN_STEPS_MAX, AUTHORITY_ID, BROADCAST_ID } from "./config";
 import { ringReady, ringBoot, ringAnchorAddr, ringFind, ringCount, ringIdAt, ringImageAddr,
-  ringImageLen, ringRecordLen, ringErasableOffset, ringErasableLen, ringNodeKey, ringScheme,
-  SCHEME_EG, SCHEME_QCOMPOSITE, TRAILER_LEN, TRAILER_TAG_LEN, TRAILER_CRC_LEN } from "../ring/store";
+  ringRecordLen, ringErasableOffset, ringErasableLen, ringNodeKey, ringScheme, SCHEME_EG,
+  SCHEME_QCOMPOSITE, TRAILER_LEN, TRAILER_TAG_LEN, TRAILER_CRC_LEN } from "../ring/store";
 import { dropRevokedLinks } from "./node";
 
-/** Revoked node IDs and key IDs remembered in RAM (a rewritten image also lacks the keys). */
+/**
+ * Revoked node IDs, and revoked key IDs of this node's ring until the image rewrite that erases
+ * them is committed (after it, the ring itself no longer holds them), remembered in RAM.
+ */
 export const REVOKED_MAX: i32 = 32;
 const SLOT_LEN: i32 = FRAME_MAX + 1;
 
@@ -138,27 +140,28 @@ export function discloseFrame(f: usize, len: i32): i32 {
 function applyRevocation(frame: usize): i32 {
   const a = <i32>load<u8>(frame + 13);
   const b = <i32>load<u8>(frame + 14);
-  let inRing = 0;
   for (let i = 0; i < a + b; i++) {
     const id = getU32(frame + <usize>(15 + 4 * i));
     if (i < a) {
-      if (!nodeRevoked(id)) {
-        if (revokedNodeCount == REVOKED_MAX) return ERR_NO_SPACE;
-        store<u32>(revokedNodes + <usize>(4 * revokedNodeCount), id);
-        revokedNodeCount++;
-      }
-    } else if (!keyRevoked(id)) {
+      if (nodeRevoked(id)) continue;
+      if (revokedNodeCount == REVOKED_MAX) return ERR_NO_SPACE;
+      store<u32>(revokedNodes + <usize>(4 * revokedNodeCount), id);
+      revokedNodeCount++;
+    } else if (!keyRevoked(id) && ringFind(id) >= 0) {
+      // A key outside the ring needs no memory: no selector can name it here.
       if (revokedKeyCount == REVOKED_MAX) return ERR_NO_SPACE;
       store<u32>(revokedKeys + <usize>(4 * revokedKeyCount), id);
       revokedKeyCount++;
-      if (ringFind(id) >= 0) inRing++;
     }
   }
   revocationsApplied++;
   dropRevokedLinks();
   const scheme = ringScheme();
-  if (inRing > 0 && (scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE)) return rewriteImage();
-  return OK;
+  if (revokedKeyCount == 0 || (scheme != SCHEME_EG && scheme != SCHEME_QCOMPOSITE)) return OK;
+  const status = rewriteImage();
+  // Committed: the ring lacks the keys now. Not committed: the list keeps refusing them.
+  if (status == OK) revokedKeyCount = 0;
+  return status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,8 +188,7 @@ let writeStatus: i32 = OK;
 function emit(ptr: usize, len: i32): void {
   if (writeStatus != OK) return;
   // The trailer input reads the erasable region as zeros; the digest covers the bytes as stored.
-  mmoUpdate(mmoCtx, ptr, len);
-  countBlocks(<u32>((len + 15) >> 4));
+  netMmoUpdate(mmoCtx, ptr, len);
   writeStatus = stageWrite(<u32>outAt, ptr, len);
   const eOff = ringErasableOffset();
   const eLen = ringErasableLen();
@@ -215,7 +217,7 @@ function rewriteImage(): i32 {
   writeStatus = stageBegin(newLen);
   if (writeStatus != OK) return writeStatus;
   copy(nodeKeyCopy, ringNodeKey(), KEY_LEN);
-  mmoInit(mmoCtx);
+  netMmoInit(mmoCtx);
   netCmacInit(cmacCtx, nodeKeyCopy);
 
   // Header and fixed sections, with image length, ring size and record count patched.
@@ -244,11 +246,11 @@ function rewriteImage(): i32 {
   emit(chunk, TRAILER_CRC_LEN);
   netCmacFinal(cmacCtx, chunk);
   outAt = newLen - TRAILER_TAG_LEN;
-  mmoUpdate(mmoCtx, chunk, TRAILER_TAG_LEN);
+  netMmoUpdate(mmoCtx, chunk, TRAILER_TAG_LEN);
   if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, chunk, TRAILER_TAG_LEN);
   wipe(chunk, CHUNK_LEN);
   wipe(nodeKeyCopy, KEY_LEN);
-  mmoFinal(mmoCtx, digest);
+  netMmoFinal(mmoCtx, digest);
   if (writeStatus != OK) return writeStatus;
   const status = stageCommit(digest);
   if (status != OK) return status;
