@@ -24,6 +24,7 @@ export const CMD_NAME: ReadonlyMap<number, CommandName> = new Map(
 export const STATUS = {
   OK: 0,
   ERR_FLASH: 64,
+  ERR_NOT_STAGED: 67,
   ERR_DIGEST_MISMATCH: 69,
   ERR_PROTOCOL_VERSION: 72,
   ERR_UNEXPECTED_FRAME: 73,

@@ -52,6 +52,8 @@ const BITS_PER_BYTE = 10;
 const WIRE_MARGIN = 2;
 /** Smallest WRITE the host shrinks to after lost answers; halved per failed attempt. */
 export const CHUNK_MIN = 16;
+/** Times a session re-syncs with a node that reset mid-transfer before it gives up. */
+const RESYNC_MAX = 3;
 /** Successful WRITEs in a row before the chunk doubles again. */
 const CHUNK_GROW_AFTER = 4;
 /** Erasable pages of one 32 KiB slot at the 1 KiB page the HAL documents as default. */
@@ -325,6 +327,34 @@ function pickIndices(records: number): number[] {
   return [...chosen];
 }
 
+/**
+ * BEGIN: resumes when the node holds a prefix of the same image whose CRC-32 matches ours,
+ * else restarts the transfer (flag bit 0).
+ */
+async function beginTransfer(session: Session, image: Uint8Array, digest: Uint8Array,
+  nodeMs: number): Promise<{ offset: number; alreadyActive: boolean }> {
+  let restart = false;
+  for (;;) {
+    const answer = await session.request(CMD.BEGIN, () => beginRequest(image.length, digest,
+      restart), nodeMs);
+    if (answer === undefined) {
+      throw new FlashError("transfer-failed",
+        `no answer to BEGIN after ${session.timing.attempts} attempts`);
+    }
+    const begin = parseBegin(answer.frame);
+    if (begin.status !== STATUS.OK) {
+      throw new FlashError("node-refused", `the node refused BEGIN: ${describeStatus(begin.status)}`);
+    }
+    if (begin.alreadyActive || begin.offset === 0 || restart) {
+      return { offset: restart ? 0 : begin.offset, alreadyActive: begin.alreadyActive };
+    }
+    if (begin.offset <= image.length && begin.prefixCrc === crc32(image.subarray(0, begin.offset))) {
+      return { offset: begin.offset, alreadyActive: false };
+    }
+    restart = true;
+  }
+}
+
 /** Flashes `image` (a complete provisioning image) over an open session. */
 export async function flashImage(session: Session, image: Uint8Array, events: FlashEvents = {},
   options: FlashOptions = {}): Promise<FlashResult> {
@@ -339,38 +369,37 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
   const nodeChunk = Math.min(info.chunkMax, options.chunkMax ?? info.chunkMax);
   if (nodeChunk < 1) throw new FlashError("sync-failed", `the node reports a chunk of 0 bytes`);
 
-  // BEGIN: resume when the node holds a prefix of the same image whose CRC matches.
-  events.onPhase?.("begin");
+  // One pass: BEGIN (fresh or resumed), WRITEs, COMMIT. A node that lost its session (it reset:
+  // a power cut, a watchdog) answers 73 or 67; the host then syncs again and resumes, at most
+  // RESYNC_MAX times.
   const eraseMs = timing.eraseMsPerPage * SLOT_PAGES_ASSUMED;
   const hashMs = (timing.hashMsPerKiB * image.length) / 1024;
-  let restart = false;
-  let offset = 0;
   let resumedFrom = 0;
   let alreadyActive = false;
-  for (let round = 0; round < 2; round++) {
-    const answer = await session.request(CMD.BEGIN, () => beginRequest(image.length, digest,
-      restart), eraseMs + hashMs);
-    if (answer === undefined) {
-      throw new FlashError("transfer-failed", `no answer to BEGIN after ${timing.attempts} attempts`);
-    }
-    const begin = parseBegin(answer.frame);
-    if (begin.status !== STATUS.OK) {
-      throw new FlashError("node-refused", `the node refused BEGIN: ${describeStatus(begin.status)}`);
-    }
-    alreadyActive = begin.alreadyActive;
-    offset = begin.offset;
-    if (alreadyActive || offset === 0) break;
-    if (offset <= image.length && begin.prefixCrc === crc32(image.subarray(0, offset))) {
-      resumedFrom = offset;
-      break;
-    }
-    restart = true;
-  }
-
-  // WRITE: sequential chunks; the chunk halves after a lost answer and grows back after a run.
+  let commitSeq = info.activeSeq;
   let chunk = nodeChunk;
-  let streak = 0;
-  if (!alreadyActive) {
+  for (let resync = 0; ; resync++) {
+    if (resync > RESYNC_MAX) {
+      throw new FlashError("transfer-failed", `the node lost the session ${RESYNC_MAX + 1} ` +
+        "times (it keeps resetting)", "check the node's power supply, then run again");
+    }
+    if (resync > 0) {
+      events.onPhase?.("resync");
+      const again = await hello(session, options.versions);
+      if (equal(again.activeDigest, digest) && again.activeLen === image.length) {
+        commitSeq = again.activeSeq;
+        break;
+      }
+    }
+    const begun = await beginTransfer(session, image, digest, eraseMs + hashMs);
+    alreadyActive = begun.alreadyActive;
+    if (resync === 0) resumedFrom = begun.offset;
+    if (alreadyActive) break;
+    let offset = begun.offset;
+    let lost = false;
+
+    // WRITE: sequential chunks; the chunk halves after a lost answer and grows back after a run.
+    let streak = 0;
     events.onPhase?.("write");
     events.onProgress?.(offset, image.length);
     while (offset < image.length) {
@@ -393,6 +422,10 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
         streak = 0;
       }
       const write = parseWrite(answer.frame);
+      if (write.status === STATUS.ERR_UNEXPECTED_FRAME || write.status === STATUS.ERR_NOT_STAGED) {
+        lost = true;
+        break;
+      }
       if (write.status !== STATUS.OK && write.status !== STATUS.ERR_OFFSET) {
         throw new FlashError("node-refused",
           `the node refused WRITE at offset ${at}: ${describeStatus(write.status)}`);
@@ -404,11 +437,9 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
       offset = write.offset;
       events.onProgress?.(offset, image.length);
     }
-  }
+    if (lost) continue;
 
-  // COMMIT: the node verifies digest, CRC and trailer, then answers its read-back digest.
-  let commitSeq = info.activeSeq;
-  if (!alreadyActive) {
+    // COMMIT: the node verifies digest, CRC and trailer, then answers its read-back digest.
     events.onPhase?.("commit");
     const answer = await session.request(CMD.COMMIT, () => commitRequest(digest),
       hashMs * 3 + eraseMs);
@@ -422,21 +453,19 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
           `read-back digest ${short(commit.readBack)} differs from the image's ${short(digest)}`);
       }
       commitSeq = commit.seq;
-    } else if (answer.attempt > 0 && commit.status === STATUS.ERR_UNEXPECTED_FRAME) {
-      // A retried COMMIT whose first answer was lost: the node already committed; HELLO shows.
-      const after = await hello(session, options.versions);
-      if (!equal(after.activeDigest, digest)) {
-        throw new FlashError("verify-mismatch", `after COMMIT the node's active image is ` +
-          `${short(after.activeDigest)}, not ${short(digest)}`);
-      }
-      commitSeq = after.activeSeq;
-    } else if (commit.status === STATUS.ERR_DIGEST_MISMATCH) {
+      break;
+    }
+    if (commit.status === STATUS.ERR_UNEXPECTED_FRAME || commit.status === STATUS.ERR_NOT_STAGED) {
+      // Either a retried COMMIT whose first answer was lost (already committed) or a node that
+      // reset: the resync's HELLO tells which.
+      continue;
+    }
+    if (commit.status === STATUS.ERR_DIGEST_MISMATCH) {
       throw new FlashError("verify-mismatch",
         `the node's staged image does not hash to ${short(digest)}: ${describeStatus(commit.status)}`,
         "run the command again; the transfer restarts");
-    } else {
-      throw new FlashError("node-refused", `the node refused COMMIT: ${describeStatus(commit.status)}`);
     }
+    throw new FlashError("node-refused", `the node refused COMMIT: ${describeStatus(commit.status)}`);
   }
 
   // CHECK: fresh challenge; the node proves the active digest and the ring records we name.
