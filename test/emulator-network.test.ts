@@ -127,6 +127,26 @@ describe("unit-disk medium", () => {
     expect(medium.airStats(2)!.framesLost).toBe(frames - received);
   });
 
+  it("hands filtered copies to no one and counts them, like hardware address recognition", () => {
+    const scheduler = new Scheduler();
+    const got: number[] = [];
+    const medium = new UnitDiskMedium(scheduler, { range: 10,
+      addressFilter: (frame, receiver) => frame[0] === receiver });
+    const sender: RadioEndpoint = { id: 1, receiveFrame: () => {} };
+    medium.attach(sender);
+    for (const id of [2, 3]) {
+      medium.attach({ id, receiveFrame: () => got.push(id) });
+      medium.place(id, { x: id, y: 0 });
+    }
+    medium.place(1, { x: 0, y: 0 });
+    medium.transmit(sender, cmd(3, 0));
+    medium.transmit(sender, cmd(2, 0));
+    scheduler.runUntilIdle();
+    expect(got).toEqual([3, 2]);
+    expect(medium.airStats(2)).toMatchObject({ framesReceived: 1, framesFiltered: 1 });
+    expect(medium.airStats(3)).toMatchObject({ framesReceived: 1, framesFiltered: 1 });
+  });
+
   it("rejects bad parameters", () => {
     const scheduler = new Scheduler();
     expect(() => new UnitDiskMedium(scheduler, { range: -1 })).toThrow(RangeError);

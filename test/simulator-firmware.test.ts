@@ -65,3 +65,17 @@ describe("firmware engine", () => {
     expect(a.firmware!.virtualMs).toBeGreaterThanOrEqual(a.firmware!.settleMs + 5_000);
   });
 });
+
+describe("protocol address filter", () => {
+  it("passes broadcast and own-address frames, and short frames, and nothing else", async () => {
+    const { protocolAddressFilter } = await import("../host/simulator/firmware-engine.js");
+    // docs/protocol.md header: type, src u32 BE, dst u32 BE.
+    const frame = (dst: number) => Uint8Array.from([1, 0, 0, 0, 9, dst >>> 24, (dst >>> 16) & 255,
+      (dst >>> 8) & 255, dst & 255, 0]);
+    expect(protocolAddressFilter(frame(0xffffffff), 7)).toBe(true);
+    expect(protocolAddressFilter(frame(7), 7)).toBe(true);
+    expect(protocolAddressFilter(frame(0x01000007), 7)).toBe(false);
+    expect(protocolAddressFilter(frame(8), 7)).toBe(false);
+    expect(protocolAddressFilter(Uint8Array.from([1, 2, 3]), 7)).toBe(true);
+  });
+});

@@ -134,7 +134,7 @@ export class Emulator {
     }
     const s = this.node(id).stats;
     return { framesSent: s.framesSent, bytesSent: s.bytesSent, framesReceived: s.framesReceived,
-      bytesReceived: s.bytesReceived, framesLost: 0 };
+      bytesReceived: s.bytesReceived, framesLost: 0, framesFiltered: 0 };
   }
 
   /** What an adversary who captured node `id` reads out: all of its flash and RAM. */

@@ -176,6 +176,8 @@ export class EmulatedNode implements RadioEndpoint {
   private readonly timers: (ScheduledEvent | undefined)[] = new Array(TIMER_COUNT);
   private exports: FirmwareExports | undefined;
   private memory: WebAssembly.Memory | undefined;
+  /** A view of the whole memory, renewed if a module ever grows its memory (detaching it). */
+  private view: Uint8Array | undefined;
   private inboxAddr = 0;
   private running: string | undefined;
 
@@ -207,6 +209,7 @@ export class EmulatedNode implements RadioEndpoint {
     const instance = new WebAssembly.Instance(this.firmware.module, { [HAL_MODULE]: this.hal() });
     this.exports = instance.exports as unknown as FirmwareExports;
     this.memory = this.exports.memory;
+    this.view = new Uint8Array(this.memory.buffer);
     this.state = "running";
     this.stats.boots++;
     this.inboxAddr = this.exports.inbox() >>> 0;
@@ -334,6 +337,13 @@ export class EmulatedNode implements RadioEndpoint {
     return (Math.floor(this.scheduler.now) + this.clockOffsetMs) >>> 0;
   }
 
+  private currentView(): Uint8Array {
+    if (this.view === undefined || this.view.byteLength === 0) {
+      this.view = new Uint8Array(this.memory!.buffer);
+    }
+    return this.view;
+  }
+
   private memoryRange(addr: number, len: number): Uint8Array {
     if (this.memory === undefined) throw new Error(`node ${this.id}: not booted, no memory yet`);
     const size = this.memory.buffer.byteLength;
@@ -350,9 +360,8 @@ export class EmulatedNode implements RadioEndpoint {
         `got ${bytes.length}`);
     }
     const exports = this.exports;
-    const memory = this.memory;
     return this.invoke(name, () => {
-      new Uint8Array(memory!.buffer, this.inboxAddr, bytes.length).set(bytes);
+      this.currentView().set(bytes, this.inboxAddr);
       return exports![name](this.inboxAddr, bytes.length);
     });
   }
@@ -415,12 +424,12 @@ export class EmulatedNode implements RadioEndpoint {
   private region(call: string, ptr: number, len: number): Uint8Array {
     const start = ptr >>> 0;
     const size = len >>> 0;
-    const buffer = this.memory!.buffer;
-    if (start + size > buffer.byteLength) {
+    const view = this.currentView();
+    if (start + size > view.length) {
       throw new Halt("hal", undefined,
-        `${call}: (pointer ${start}, length ${size}) leaves the ${buffer.byteLength}-byte memory`);
+        `${call}: (pointer ${start}, length ${size}) leaves the ${view.length}-byte memory`);
     }
-    return new Uint8Array(buffer, start, size);
+    return view.subarray(start, start + size);
   }
 
   /** The import object: each HAL function per docs/hal.md. */

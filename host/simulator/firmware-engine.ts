@@ -11,7 +11,7 @@
 // finding of the simulation, not an error.
 
 import { Emulator, type Crash, type Firmware } from "../emulator/index.js";
-import { PEER_FLAG, linkedPeers, netPeers, provision } from "../protocol/testing.js";
+import { NET_STATUS, PEER_FLAG, netPeers, netStatus, provision } from "../protocol/testing.js";
 import type { Position } from "../emulator/unit-disk.js";
 
 /** How often the engine counts links while waiting for them to settle (virtual ms). */
@@ -21,6 +21,23 @@ export const DEFAULT_MAX_MS = 120_000;
 export const DEFAULT_BOOT_SPREAD_MS = 200;
 /** docs/protocol.md: LINK_INIT mode 1 marks a link built on a path key. */
 const MODE_PATH = 1;
+/** docs/protocol.md frame header: type (1), src (4), dst (4, big-endian); broadcast dst. */
+const HEADER_LEN = 9;
+const DST_OFFSET = 5;
+const BROADCAST_ID = 0xffffffff;
+
+/**
+ * The address recognition of an 802.15.4 transceiver, applied to docs/protocol.md's header: a
+ * node is handed broadcast frames and frames addressed to it; frames for other nodes never wake
+ * its CPU. (The firmware drops such frames itself; filtering first only saves emulation time, and
+ * a short frame is always handed over so the firmware sees it.)
+ */
+export function protocolAddressFilter(frame: Uint8Array, receiver: number): boolean {
+  if (frame.length < HEADER_LEN) return true;
+  const dst = ((frame[DST_OFFSET]! << 24) | (frame[DST_OFFSET + 1]! << 16) |
+    (frame[DST_OFFSET + 2]! << 8) | frame[DST_OFFSET + 3]!) >>> 0;
+  return dst === BROADCAST_ID || dst === receiver;
+}
 
 export interface FirmwareRunOptions {
   positions: readonly Position[];
@@ -59,7 +76,8 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
   const emu = new Emulator({
     firmware: options.firmware,
     seed: options.seed,
-    radio: { range: options.range, lossRate: options.lossRate ?? 0 },
+    radio: { range: options.range, lossRate: options.lossRate ?? 0,
+      addressFilter: protocolAddressFilter },
   });
   const all = options.positions.map((position, i) => {
     const node = emu.addNode({ id: i + 1, position });
@@ -68,7 +86,8 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
   });
   emu.bootAll({ spreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS });
 
-  // Count linked entries (each link twice) until the count has not grown for settleMs.
+  // Count linked entries (net_status, each link twice) until the count has not changed for
+  // settleMs.
   let lastCount = -1;
   let lastChange = 0;
   let settled = false;
@@ -76,7 +95,7 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
     emu.run(SETTLE_CHECK_MS);
     let count = 0;
     for (const node of all) {
-      if (node.state === "running") count += linkedPeers(node).length;
+      if (node.state === "running") count += netStatus(node, NET_STATUS.linked);
     }
     if (count !== lastCount) {
       lastCount = count;
