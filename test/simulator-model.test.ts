@@ -22,6 +22,8 @@ import {
 import { boundedBfs, componentSizes } from "../host/simulator/graph.js";
 import { simulate } from "../host/simulator/simulate.js";
 import { DEFAULTS, runSimulate } from "../provisioning/commands/simulate.js";
+import * as analytics from "../host/analytics/index.js";
+import { polypoolCapturedFraction } from "../host/simulator/analytic.js";
 import { main } from "../provisioning/cli.js";
 import { EXIT } from "../provisioning/errors.js";
 
@@ -61,6 +63,27 @@ describe("analytic predictions", () => {
     const q1 = qcompositeCapturedFraction(10_000, 75, 1, 50);
     expect(q1).toBeLessThan(eg);
     expect(eg).toBeCloseTo(1 - (1 - 75 / 10_000) ** 50, 12);
+  });
+});
+
+describe("the simulator's predictions agree with host/analytics (written separately)", () => {
+  it("for EG, q-composite and polynomial pools", () => {
+    for (const [pool, ring] of [[10_000, 75], [1_000, 40], [100_000, 200]] as const) {
+      const share = analytics.egShareProbability(pool, ring);
+      expect(egShareProbability(pool, ring)).toBeCloseTo(share, 9);
+      for (const x of [1, 10, 100]) {
+        const exposed = analytics.egCompromised(pool, ring, x);
+        expect(egCapturedFraction(pool, ring, x)).toBeCloseTo(exposed, 9);
+        expect(qcompositeCapturedFraction(pool, ring, 2, x))
+          .toBeCloseTo(analytics.qcompositeCompromisedCps(pool, ring, 2, x), 9);
+      }
+      expect(qcompositeShareProbability(pool, ring, 2))
+        .toBeCloseTo(analytics.qcompositeLinkProbability(pool, ring, 2), 9);
+    }
+    for (const x of [5, 30, 80]) {
+      expect(polypoolCapturedFraction(100, 5, 20, x))
+        .toBeCloseTo(analytics.thresholdCompromised(100, 5, 20, x), 9);
+    }
   });
 });
 
