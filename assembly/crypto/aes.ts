@@ -26,8 +26,13 @@ const T_TABLE = memory.data(TABLE_ENTRIES * 4, 16);
 const AES_POLY: u32 = 0x11b;
 /** The affine constant of the S-box (FIPS-197 equation 5.1). */
 const SBOX_AFFINE: u32 = 0x63;
-/** The multiplicative inverse is x^254 in GF(2^8) (x^255 = 1 for x != 0; 0 maps to 0). */
-const INVERSE_SQUARINGS: i32 = 7;
+/**
+ * Division by the generator 3 after q ^= q << 1, q << 2, q << 4 (which multiplies by
+ * 0xff = 3^-1 * (x^8 + 1)): folding the carried bit back in takes this constant.
+ */
+const DIV3_FOLD: u32 = 0x09;
+/** T[0]: 0 has no inverse and maps to S-box(0) = 0x63, so (2s, s, s, 3s) = c6 63 63 a5. */
+const T_ZERO: u32 = 0xa56363c6;
 const WORDS_PER_KEY: i32 = 4;
 const SCHEDULE_WORDS: i32 = (AES_ROUNDS + 1) * 4;
 
@@ -37,33 +42,33 @@ const SCHEDULE_WORDS: i32 = (AES_ROUNDS + 1) * 4;
   return ((b << 1) ^ (AES_POLY & -(b >> 7))) & 0xff;
 }
 
-function gmul(a: u32, b: u32): u32 {
-  let product: u32 = 0;
-  for (let bit = 0; bit < 8; bit++) {
-    product ^= a & -(b & 1);
-    a = xtime(a);
-    b >>= 1;
-  }
-  return product;
+/** Writes T[x] for the field inverse `inverse` of x: the affine map, then (2s, s, s, 3s). */
+// @ts-ignore: decorator
+@inline function tableEntry(x: u32, inverse: u32): void {
+  // Affine map (FIPS-197 section 5.1.1): b xor rotl8(b, 1..4) xor 0x63.
+  const doubled = inverse | (inverse << 8);
+  const s = (inverse ^ (doubled >> 7) ^ (doubled >> 6) ^ (doubled >> 5) ^ (doubled >> 4)
+    ^ SBOX_AFFINE) & 0xff;
+  const s2 = xtime(s);
+  store<u32>(T_TABLE + (<usize>x << 2), s2 | (s << 8) | (s << 16) | ((s2 ^ s) << 24));
 }
 
-/** Builds T_TABLE from the S-box definition of FIPS-197 section 5.1.1. */
+/**
+ * Builds T_TABLE from the S-box definition of FIPS-197 section 5.1.1. 3 generates the nonzero
+ * field elements, so p = 3^k walks all of them while q = 3^-k is p's inverse; 0 maps to 0.
+ */
 function aesTableInit(): void {
-  for (let x: u32 = 0; x < <u32>TABLE_ENTRIES; x++) {
-    // Inverse as x^(2 + 4 + ... + 128) = x^254: multiply the seven squarings x^(2^k).
-    let square = x;
-    let inverse: u32 = 1;
-    for (let k = 0; k < INVERSE_SQUARINGS; k++) {
-      square = gmul(square, square);
-      inverse = gmul(inverse, square);
-    }
-    // Affine map: b xor rotl8(b, 1..4) xor 0x63.
-    const doubled = inverse | (inverse << 8);
-    const s = (inverse ^ (doubled >> 7) ^ (doubled >> 6) ^ (doubled >> 5) ^ (doubled >> 4)
-      ^ SBOX_AFFINE) & 0xff;
-    const s2 = xtime(s);
-    store<u32>(T_TABLE + (<usize>x << 2), s2 | (s << 8) | (s << 16) | ((s2 ^ s) << 24));
-  }
+  let p: u32 = 1;
+  let q: u32 = 1;
+  do {
+    p ^= xtime(p);
+    q ^= q << 1;
+    q ^= q << 2;
+    q ^= q << 4;
+    q = (q ^ (DIV3_FOLD & -((q >> 7) & 1))) & 0xff;
+    tableEntry(p, q);
+  } while (p != 1);
+  store<u32>(T_TABLE, T_ZERO);
 }
 
 // @ts-ignore: decorator
@@ -77,10 +82,11 @@ function aesTableInit(): void {
   return load<u8>(T_TABLE + (<usize>index << 2), 1);
 }
 
-/** SubWord on a little-endian word (FIPS-197 section 5.2). */
+/** SubWord on a little-endian word (FIPS-197 section 5.2), a byte at a time. */
 function subWord(w: u32): u32 {
-  return sbox(w & 0xff) | (sbox((w >> 8) & 0xff) << 8) | (sbox((w >> 16) & 0xff) << 16)
-    | (sbox(w >>> 24) << 24);
+  let out: u32 = 0;
+  for (let shift: u32 = 0; shift < 32; shift += 8) out |= sbox((w >>> shift) & 0xff) << shift;
+  return out;
 }
 
 /** Expands the 16-byte key at `key` into the 176-byte schedule at `schedule` (may overlap key). */

@@ -1,24 +1,29 @@
 // AES-CMAC (NIST SP 800-38B, RFC 4493): a 16-byte tag over a message of any length, streaming
-// (cmacInit / cmacUpdate / cmacFinal with the context in caller memory) and one-shot (cmac).
+// (cmacInit / cmacUpdate / cmacFinal with the context in caller memory) and one-shot (cmac); and
+// the CBC chaining X = AES_K(X xor B) underneath it, which CCM*'s CBC-MAC (ccm.ts) shares.
 //
-// Context layout (CMAC_CTX_LEN bytes, caller memory, wiped by cmacFinal):
+// Context layout (CMAC_CTX_LEN bytes, caller memory, wiped by cmacFinal; CCM* contexts begin
+// with the same fields):
 //   [0, 176)   AES key schedule          [176, 192) chaining value C_i (SP 800-38B 6.2 step 6)
 //   [192, 208) pending bytes of the last, possibly partial block   [208, 212) pending count
-// The last block is held back until cmacFinal, which needs to know whether it is complete
-// (SP 800-38B section 6.2 step 4).
+// A full pending block is held back until another byte follows it: cmacFinal must know whether
+// the last block is complete (SP 800-38B section 6.2 step 4).
 //
 // Not protected: the AES underneath is table-based (see aes.ts). A tag shorter than 64 bits
 // is the caller's choice (SP 800-38B appendix A discusses the risk).
 
 import { AES_BLOCK_LEN, AES_SCHEDULE_LEN, aesEncryptBlock, aesExpandKey } from "./aes";
-import { constantTimeEqual, wipe } from "./util";
-import { OK, ERR_BAD_LENGTH, ERR_INVALID_TAG } from "../status";
+import { copyBytes, verifyTag, wipe } from "./util";
+import { ERR_BAD_LENGTH } from "../status";
 
 export const CMAC_TAG_LEN: i32 = 16;
-const CTX_STATE: usize = <usize>AES_SCHEDULE_LEN;
-const CTX_PENDING: usize = CTX_STATE + <usize>AES_BLOCK_LEN;
-const CTX_PENDING_LEN: usize = CTX_PENDING + <usize>AES_BLOCK_LEN;
-export const CMAC_CTX_LEN: i32 = <i32>CTX_PENDING_LEN + 4;
+/** Offsets of the CBC chaining fields, shared with the CCM* context. */
+export const CBC_STATE: usize = <usize>AES_SCHEDULE_LEN;
+export const CBC_PENDING: usize = CBC_STATE + <usize>AES_BLOCK_LEN;
+export const CBC_HELD: usize = CBC_PENDING + <usize>AES_BLOCK_LEN;
+/** Bytes of the CBC chaining fields after the schedule: state, pending block, pending count. */
+const CBC_FIELDS_LEN: i32 = <i32>(CBC_HELD + 4 - CBC_STATE);
+export const CMAC_CTX_LEN: i32 = <i32>CBC_HELD + 4;
 /** R_128 of SP 800-38B section 5.3: the constant folded in when doubling overflows. */
 const CMAC_RB: u32 = 0x87;
 /** Padding marker of SP 800-38B section 6.2 step 3: a 1 bit, then zeros. */
@@ -36,6 +41,44 @@ export function xorBlock(dst: usize, src: usize): void {
   store<u32>(dst, load<u32>(dst, 12) ^ load<u32>(src, 12), 12);
 }
 
+/** One CBC step on the pending block: X = AES_K(X xor B); nothing is pending afterwards. */
+function cbcAbsorb(ctx: usize): void {
+  const state = ctx + CBC_STATE;
+  xorBlock(state, ctx + CBC_PENDING);
+  aesEncryptBlock(ctx, state, state);
+  store<i32>(ctx + CBC_HELD, 0);
+}
+
+/** Appends `len` bytes; a full pending block is absorbed only once another byte follows it. */
+export function cbcUpdate(ctx: usize, ptr: usize, len: i32): void {
+  let held = load<i32>(ctx + CBC_HELD);
+  for (let i = 0; i < len; i++) {
+    if (held == AES_BLOCK_LEN) {
+      cbcAbsorb(ctx);
+      held = 0;
+    }
+    store<u8>(ctx + CBC_PENDING + <usize>held, load<u8>(ptr + <usize>i));
+    held++;
+  }
+  store<i32>(ctx + CBC_HELD, held);
+}
+
+/**
+ * Ends a CBC run: pads the pending bytes with zeros (after a 0x80 marker when `marked`, CMAC's
+ * padding) and absorbs them. With nothing pending and no marker it does nothing (CCM*'s zero
+ * padding of RFC 3610 section 2.2); CMAC always absorbs a last block.
+ */
+export function cbcPadFlush(ctx: usize, marked: bool): void {
+  const held = load<i32>(ctx + CBC_HELD);
+  if (held == 0 && !marked) return;
+  if (held < AES_BLOCK_LEN) {
+    const at = ctx + CBC_PENDING + <usize>held;
+    wipe(at, AES_BLOCK_LEN - held);
+    if (marked) store<u8>(at, CMAC_PAD);
+  }
+  cbcAbsorb(ctx);
+}
+
 /** Doubling in GF(2^128), big-endian, in place (SP 800-38B section 6.1 steps 2-3). */
 function doubleBlock(block: usize): void {
   const carry = <u32>load<u8>(block) >> 7;
@@ -47,62 +90,43 @@ function doubleBlock(block: usize): void {
   store<u8>(last, (<u32>load<u8>(last) << 1) ^ (CMAC_RB & -carry));
 }
 
-/** Starts a new message under the schedule already in `ctx` (the KDF reuses one schedule). */
-export function cmacRestart(ctx: usize): void {
-  wipe(ctx + CTX_STATE, CMAC_CTX_LEN - <i32>CTX_STATE);
-}
-
 export function cmacInit(ctx: usize, key: usize): void {
   aesExpandKey(key, ctx);
-  cmacRestart(ctx);
+  wipe(ctx + CBC_STATE, CBC_FIELDS_LEN);
 }
 
 export function cmacUpdate(ctx: usize, ptr: usize, len: i32): void {
-  const state = ctx + CTX_STATE;
-  let held = load<i32>(ctx + CTX_PENDING_LEN);
-  for (let i = 0; i < len; i++) {
-    // A full pending block is absorbed only once another byte follows it (it may be the last).
-    if (held == AES_BLOCK_LEN) {
-      xorBlock(state, ctx + CTX_PENDING);
-      aesEncryptBlock(ctx, state, state);
-      held = 0;
-    }
-    store<u8>(ctx + CTX_PENDING + <usize>held, load<u8>(ptr + <usize>i));
-    held++;
-  }
-  store<i32>(ctx + CTX_PENDING_LEN, held);
+  cbcUpdate(ctx, ptr, len);
 }
 
-/** Writes the 16-byte tag to `tagOut` and leaves the schedule in `ctx` (for cmacRestart). */
+/**
+ * Writes the 16-byte tag to `tagOut` and starts a new message under the same schedule (the KDF
+ * computes one tag per output block under one key).
+ */
 export function cmacFinish(ctx: usize, tagOut: usize): void {
-  const state = ctx + CTX_STATE;
-  const pending = ctx + CTX_PENDING;
-  const held = load<i32>(ctx + CTX_PENDING_LEN);
+  const held = load<i32>(ctx + CBC_HELD);
   // Subkeys (SP 800-38B section 6.1): L = AES_K(0^128), K1 = dbl(L), K2 = dbl(K1).
   wipe(SUBKEY, AES_BLOCK_LEN);
   aesEncryptBlock(ctx, SUBKEY, SUBKEY);
   doubleBlock(SUBKEY);
-  if (held < AES_BLOCK_LEN) {
-    // An incomplete (or empty) last block is padded and takes K2 (section 6.2 step 3).
-    store<u8>(pending + <usize>held, CMAC_PAD);
-    for (let i = held + 1; i < AES_BLOCK_LEN; i++) store<u8>(pending + <usize>i, 0);
-    doubleBlock(SUBKEY);
-  }
-  xorBlock(state, pending);
-  xorBlock(state, SUBKEY);
-  aesEncryptBlock(ctx, state, tagOut);
+  // An incomplete (or empty) last block is padded and takes K2 (section 6.2 step 3).
+  if (held < AES_BLOCK_LEN) doubleBlock(SUBKEY);
+  xorBlock(ctx + CBC_STATE, SUBKEY);
+  cbcPadFlush(ctx, true);
+  copyBytes(tagOut, ctx + CBC_STATE, CMAC_TAG_LEN);
   wipe(SUBKEY, AES_BLOCK_LEN);
+  wipe(ctx + CBC_STATE, CBC_FIELDS_LEN);
 }
 
 /** Writes the 16-byte tag to `tagOut` and wipes the context. */
 export function cmacFinal(ctx: usize, tagOut: usize): void {
   cmacFinish(ctx, tagOut);
-  wipe(ctx, CMAC_CTX_LEN);
+  wipe(ctx, AES_SCHEDULE_LEN);
 }
 
 export function cmac(key: usize, ptr: usize, len: i32, tagOut: usize): void {
   cmacInit(ONE_SHOT_CTX, key);
-  cmacUpdate(ONE_SHOT_CTX, ptr, len);
+  cbcUpdate(ONE_SHOT_CTX, ptr, len);
   cmacFinal(ONE_SHOT_CTX, tagOut);
 }
 
@@ -113,7 +137,5 @@ export function cmac(key: usize, ptr: usize, len: i32, tagOut: usize): void {
 export function cmacVerify(key: usize, ptr: usize, len: i32, tag: usize, tagLen: i32): i32 {
   if (tagLen < 1 || tagLen > CMAC_TAG_LEN) return ERR_BAD_LENGTH;
   cmac(key, ptr, len, ONE_SHOT_TAG);
-  const equal = constantTimeEqual(ONE_SHOT_TAG, tag, tagLen);
-  wipe(ONE_SHOT_TAG, CMAC_TAG_LEN);
-  return equal ? OK : ERR_INVALID_TAG;
+  return verifyTag(ONE_SHOT_TAG, tag, tagLen);
 }

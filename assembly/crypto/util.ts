@@ -5,9 +5,15 @@
 // a tag and protects against no adversary. Processing is a bit at a time with no table: the
 // smallest code, chosen by measurement (docs/crypto.md, "CRC-32").
 //
+// verifyTag is the one tag check of the core (CMAC and CCM*): constant time, expected tag wiped.
+//
 // Every function here takes raw addresses and trusts them: callers (assembly/crypto/exports.ts
 // and the firmware) validate (pointer, length) pairs first. A length <= 0 does nothing.
 
+import { OK, ERR_INVALID_TAG } from "../status";
+
+/** Computed tags are held in 16-byte buffers (the AES block) and wiped whole. */
+const EXPECTED_TAG_LEN: i32 = 16;
 /** Reflected CRC-32 polynomial of IEEE 802.3 (x^32 + x^26 + ... + 1, bit-reversed). */
 const CRC32_POLY: u32 = 0xedb88320;
 const CRC32_BITS_PER_BYTE: i32 = 8;
@@ -38,6 +44,16 @@ export function constantTimeEqual(a: usize, b: usize, len: i32): bool {
   let diff: u32 = 0;
   for (let i = 0; i < len; i++) diff |= load<u8>(a + <usize>i) ^ load<u8>(b + <usize>i);
   return diff == 0;
+}
+
+/**
+ * Compares the `len` leftmost bytes of the computed tag at `expected` with `tag` in constant
+ * time, wipes the expected tag (16 bytes) and returns OK or ERR_INVALID_TAG.
+ */
+export function verifyTag(expected: usize, tag: usize, len: i32): i32 {
+  const equal = constantTimeEqual(expected, tag, len);
+  wipe(expected, EXPECTED_TAG_LEN);
+  return equal ? OK : ERR_INVALID_TAG;
 }
 
 /** Continues a CRC-32: crc32Update(crc32(a), b) == crc32(a || b); crc32Update(0, x) == crc32(x). */
