@@ -14,7 +14,7 @@ import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_M
   ERR_NET_REVOKED } from "../status";
 import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
-  ringThreshold, leapInitialKey, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
+  ringThreshold, leapInitialKey, leapErased, leapErase, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
 import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
@@ -25,7 +25,7 @@ import {
   LINK_RESP_LEN, LINK_CONFIRM_LEN, SECURE_OVERHEAD, DATA_PAYLOAD_MAX, PATH_PAYLOAD_LEN, CCM_LEVEL,
   CCM_NONCE_LEN, MODE_PAIR, MODE_PATH, DIR_RESPONDER, DIR_INITIATOR, NEIGHBOURS_MAX,
   REPLAY_WINDOW, DELIVERY_SLOTS, PATH_HOPS, PATH_SEEN, TIMER_HELLO, TIMER_TICK, HELLO_DELAY_MS,
-  TICK_MS, HANDSHAKE_TIMEOUT_MS,
+  TICK_MS, HANDSHAKE_TIMEOUT_MS, TIMER_LEAP_ERASE, LEAP_ERASE_MS,
 } from "./config";
 import {
   STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
@@ -368,9 +368,11 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
 
   // The whole announcement is in.
   setFlag(e, F_HELLO_DONE);
-  if (dst == BROADCAST_ID && src < myId) sendHello(src);
-  if (hasFlag(e, F_LINKED)) return OK;
   const shared = hasMaterial(e);
+  // Answer so a late booter learns of this node; a LEAP+ node that erased K_IN answers a higher
+  // ID too, since only that node (a later joiner holding K_IN) can initiate.
+  if (dst == BROADCAST_ID && (src < myId || (scheme == SCHEME_LEAP && !shared))) sendHello(src);
+  if (hasFlag(e, F_LINKED)) return OK;
   if (!shared) {
     if (entryState(e) == STATE_HEARD) setState(e, STATE_NO_KEY);
     return OK;
@@ -655,6 +657,12 @@ export function netBoot(): i32 {
   if (status != OK) return status;
   myId = ringNodeId();
   if (fresh(helloNonce, NONCE_LEN) != OK) return ERR_HAL;
+  if (ringScheme() == SCHEME_LEAP) {
+    // K_IN lives until the discovery phase ends; a region neither intact nor erased (a power cut
+    // during the erasure) is finished now (docs/image-format.md, "Erasable region").
+    if (leapInitialKey(0) == OK) timerStart(TIMER_LEAP_ERASE, LEAP_ERASE_MS);
+    else if (!leapErased()) leapErase();
+  }
   timerStart(TIMER_HELLO, HELLO_DELAY_MS);
   timerStart(TIMER_TICK, TICK_MS);
   return OK;
@@ -703,8 +711,13 @@ function tick(): i32 {
       continue;
     }
     if (hasFlag(e, F_LINKED) || !hasFlag(e, F_HELLO_DONE) || hasFlag(e, F_REVOKED)) continue;
-    // Retry a lost handshake; ask for a path key when nothing is shared.
-    if (state == STATE_HEARD && myId < entryId(e) && hasMaterial(e)) initiate(e, MODE_PAIR);
+    // Retry a lost handshake; ask for a path key when nothing is shared. A LEAP+ node that
+    // still holds K_IN also initiates towards a lower ID: that node may be an old one that has
+    // erased K_IN and can only respond (a later joiner, docs/protocol.md "LEAP+ key erasure").
+    const leapJoiner = ringScheme() == SCHEME_LEAP && leapInitialKey(0) == OK;
+    if (state == STATE_HEARD && (myId < entryId(e) || leapJoiner) && hasMaterial(e)) {
+      initiate(e, MODE_PAIR);
+    }
     else if (state == STATE_NO_KEY && myId < entryId(e) && linked && !hasFlag(e, F_PATH_SENT)) {
       pathStart(e);
     }
@@ -717,6 +730,7 @@ export function netTimer(timerId: i32): i32 {
   if (!ringReady()) return ERR_UNPROVISIONED;
   if (timerId == TIMER_HELLO) return sendHello(BROADCAST_ID);
   if (timerId == TIMER_TICK) return tick();
+  if (timerId == TIMER_LEAP_ERASE) return leapErase();
   return OK;
 }
 

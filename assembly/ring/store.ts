@@ -7,9 +7,9 @@
 // Threat model limits: the trailer shows the image came from the holder of the node key (the
 // authority) and was not corrupted; it does not hide keys from someone who reads the flash.
 
-import { flashRead } from "../hal";
+import { flashRead, flashWrite } from "../hal";
 import { activeImageAddr, activeImageLen } from "../storage/slots";
-import { OK, ERR_UNPROVISIONED } from "../status";
+import { OK, ERR_UNPROVISIONED, ERR_HAL } from "../status";
 import { crc32Update, constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { netCmacInit, netCmacUpdate, netCmacFinal } from "../net/cost";
 import { ERR_NET_IMAGE_FORMAT, ERR_NET_IMAGE_CRC, ERR_NET_IMAGE_TAG } from "../status";
@@ -293,6 +293,26 @@ export function leapInitialKey(out: usize): i32 {
   }
   wipe(erasable, ERASABLE_LEN);
   return status;
+}
+
+/** LEAP+: true when the erasable region reads as all zeros (K_IN erased, docs/image-format.md). */
+export function leapErased(): bool {
+  if (!ready || erasableLen != ERASABLE_LEN) return false;
+  if (flashRead(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) != 0) return false;
+  let any: u32 = 0;
+  for (let i = 0; i < ERASABLE_LEN; i++) any |= <u32>load<u8>(erasable + <usize>i);
+  wipe(erasable, ERASABLE_LEN);
+  return any == 0;
+}
+
+/**
+ * LEAP+: writes zeros over the whole erasable region in place (NOR flash clears bits without a
+ * page erase; the trailer reads the region as zeros, so the image stays valid). OK or ERR_HAL.
+ */
+export function leapErase(): i32 {
+  if (!ready || erasableLen != ERASABLE_LEN) return OK;
+  wipe(erasable, ERASABLE_LEN);
+  return flashWrite(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) < 0 ? ERR_HAL : OK;
 }
 
 function copy16(dst: usize, src: usize): void {
