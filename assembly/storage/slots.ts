@@ -138,6 +138,7 @@ export function slotsInit(): i32 {
   }
 
   // Pass 2: the highest commit record whose slot verifies; each failure lowers the bound.
+  let activeIndex = -1;
   let bound: u64 = <u64>maxSeq + 1;
   for (let attempt = 0; attempt < count; attempt++) {
     let best = -1;
@@ -160,6 +161,7 @@ export function slotsInit(): i32 {
       activeLen = len;
       activeSeq = bestSeq;
       memory.copy(activeDigestBuf, scratch, DIGEST_LEN);
+      activeIndex = best;
       break;
     }
     bound = <u64>bestSeq;
@@ -172,6 +174,19 @@ export function slotsInit(): i32 {
       stagedSlot = slot;
       stagedLen = <i32>load<u32>(record, 12);
       memory.copy(stagedDigestBuf, record + 16, DIGEST_LEN);
+    }
+  }
+
+  // After a fallback the active commit may lie in the older page, which the next page switch
+  // erases: copy it into the newest page while that page has room (no erase needed).
+  if (activeIndex >= 0 && activeIndex / recordsPerPage != newestIndex / recordsPerPage) {
+    const page = newestIndex / recordsPerPage;
+    for (let i = newestIndex + 1; i < (page + 1) * recordsPerPage; i++) {
+      if (!recordBlank(i)) continue;
+      if (writeRecord(i, KIND_COMMIT, activeSlot, activeLen, activeDigestBuf) == OK) {
+        activeSeq = maxSeq;
+      }
+      break;
     }
   }
   return OK;
