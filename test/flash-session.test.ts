@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { createAuthority, buildImage } from "../host/authority/index.js";
 import { mmoHash } from "../host/crypto/index.js";
 import { VirtualNode, memoryLink } from "../provisioning/serial/virtual.js";
-import { DEFAULT_TIMING, FlashError, Session, flashImage, hello } from "../provisioning/flash/session.js";
+import {
+  DEFAULT_TIMING, FlashError, Session, flashImage, hello,
+} from "../provisioning/flash/session.js";
 import { CMD, beginRequest, helloRequest, parseHello, parseWrite, writeRequest } from
   "../provisioning/flash/protocol.js";
 import { FrameDecoder, encodeFrame, type Frame } from "../provisioning/flash/frame.js";

@@ -127,7 +127,9 @@ after retries, 7 verify mismatch (read-back or end-of-line), 8 node refused the 
         const plan = jobs.map((j) => ({ port: j.port, image: resolve(j.source),
           bytes: j.image.length, writes: Math.ceil(j.image.length / (flags.chunk ?? 1024)) }));
         if (flags.json) {
-          for (const p of plan) process.stdout.write(`${JSON.stringify({ event: "plan", ...p })}\n`);
+          for (const p of plan) {
+            process.stdout.write(`${JSON.stringify({ event: "plan", ...p })}\n`);
+          }
         } else {
           for (const p of plan) {
             process.stdout.write(`${p.port}: ${p.image} (${p.bytes} bytes, ${p.writes} writes ` +
@@ -239,7 +241,7 @@ function registerEmulate(program: Command): void {
     .option("--garbage", "answer every frame with random bytes", false)
     .option("--seed <text>", "seed of the fault generator", "predist")
     .option("--line-rate <baud>", "model a UART at this rate: bytes arrive when they would " +
-      "have crossed the line (default: 0, as fast as the pty)", number(0, 4_000_000), 0)
+      "have crossed the line; 0 is as fast as the pty", number(0, 4_000_000), 0)
     .addHelpText("after", `
 Examples:
   predist emulate --count 4 --dir /tmp/nodes

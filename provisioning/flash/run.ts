@@ -69,7 +69,8 @@ export function readTimingConfig(path: string): Partial<Timing> {
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new CliError(EXIT.INVALID_INPUT, `cannot read config ${path}: ${(error as Error).message}`,
+    throw new CliError(EXIT.INVALID_INPUT,
+      `cannot read config ${path}: ${(error as Error).message}`,
       "give a JSON file such as {\"baseMs\": 800, \"attempts\": 10}");
   }
   if (typeof parsed !== "object" || parsed === null) {
@@ -97,7 +98,8 @@ async function runJob(job: Job, options: RunOptions,
   let link: Link | undefined;
   try {
     link = await open(job.port, options.timing.baud);
-    const trace = options.trace ? (line: string) => options.err(`${job.port} ${line}\n`) : undefined;
+    const trace = options.trace ?
+      (line: string) => options.err(`${job.port} ${line}\n`) : undefined;
     const session = new Session(link, options.timing, trace);
     const result = await flashImage(session, job.image, { onProgress },
       { chunkMax: options.chunkMax });

@@ -12,7 +12,7 @@ import { crc32, mmoHash } from "../../host/crypto/index.js";
 import { EXIT, type ExitCode } from "../errors.js";
 import { FrameDecoder, encodeFrame, type Frame, CRC_LEN, HEADER_LEN } from "./frame.js";
 import {
-  CMD, CMD_NAME, CHECK_INDEX_MAX, CHALLENGE_LEN, FRAME_OVERHEAD, PROTOCOL_VERSION, STATUS,
+  CMD, CMD_NAME, CHECK_INDEX_MAX, CHALLENGE_LEN, PROTOCOL_VERSION, STATUS,
   WRITE_FIXED, beginRequest, checkRequest, commitRequest, describeStatus, expectedImageTag,
   expectedRingProof, helloRequest, parseBegin, parseCheck, parseCommit, parseHello, parseWrite,
   writeRequest, type Hello,
@@ -178,7 +178,8 @@ export class Session {
       this.log(`< ${name} seq=${frame.seq} ${hex(frame.payload)}`);
     }
     const waiting = this.waiting;
-    if (waiting === undefined || frame.cmd !== (waiting.cmd | 0x80) || !waiting.seqs.has(frame.seq)) {
+    if (waiting === undefined || frame.cmd !== (waiting.cmd | 0x80) ||
+      !waiting.seqs.has(frame.seq)) {
       this.log(`  (not awaited: dropped)`);
       return;
     }
@@ -343,12 +344,14 @@ async function beginTransfer(session: Session, image: Uint8Array, digest: Uint8A
     }
     const begin = parseBegin(answer.frame);
     if (begin.status !== STATUS.OK) {
-      throw new FlashError("node-refused", `the node refused BEGIN: ${describeStatus(begin.status)}`);
+      throw new FlashError("node-refused",
+        `the node refused BEGIN: ${describeStatus(begin.status)}`);
     }
     if (begin.alreadyActive || begin.offset === 0 || restart) {
       return { offset: restart ? 0 : begin.offset, alreadyActive: begin.alreadyActive };
     }
-    if (begin.offset <= image.length && begin.prefixCrc === crc32(image.subarray(0, begin.offset))) {
+    const prefix = image.subarray(0, begin.offset);
+    if (begin.offset <= image.length && begin.prefixCrc === crc32(prefix)) {
       return { offset: begin.offset, alreadyActive: false };
     }
     restart = true;
@@ -444,7 +447,8 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
     const answer = await session.request(CMD.COMMIT, () => commitRequest(digest),
       hashMs * 3 + eraseMs);
     if (answer === undefined) {
-      throw new FlashError("transfer-failed", `no answer to COMMIT after ${timing.attempts} attempts`);
+      throw new FlashError("transfer-failed",
+        `no answer to COMMIT after ${timing.attempts} attempts`);
     }
     const commit = parseCommit(answer.frame);
     if (commit.status === STATUS.OK) {
@@ -462,10 +466,12 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
     }
     if (commit.status === STATUS.ERR_DIGEST_MISMATCH) {
       throw new FlashError("verify-mismatch",
-        `the node's staged image does not hash to ${short(digest)}: ${describeStatus(commit.status)}`,
+        `the node's staged image does not hash to ${short(digest)}: ` +
+          describeStatus(commit.status),
         "run the command again; the transfer restarts");
     }
-    throw new FlashError("node-refused", `the node refused COMMIT: ${describeStatus(commit.status)}`);
+    throw new FlashError("node-refused",
+      `the node refused COMMIT: ${describeStatus(commit.status)}`);
   }
 
   // CHECK: fresh challenge; the node proves the active digest and the ring records we name.
@@ -523,4 +529,3 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export { FRAME_OVERHEAD };

@@ -9,9 +9,9 @@
 // (over a pty) and the in-process tests (memoryLink).
 
 import {
-  EmulatedNode, Flash, Prng, PowerCut, STATUS_OFF, INBOX_LEN,
+  EmulatedNode, Flash, Prng, STATUS_OFF, INBOX_LEN,
 } from "../../host/emulator/index.js";
-import { FrameDecoder, encodeFrame, HEADER_LEN, CRC_LEN, type Frame } from "../flash/frame.js";
+import { FrameDecoder, encodeFrame, type Frame } from "../flash/frame.js";
 import type { Link } from "../flash/session.js";
 
 export interface LineFaults {
@@ -227,4 +227,3 @@ export function memoryLink(virtual: VirtualNode): Link {
   };
 }
 
-export { PowerCut, HEADER_LEN, CRC_LEN };
