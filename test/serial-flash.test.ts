@@ -11,8 +11,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildImage, createAuthority } from "../host/authority/index.js";
 import { mmoHash } from "../host/crypto/index.js";
 import { startEmulation, type Emulation } from "../provisioning/serial/emulate.js";
-import { openSerialLink } from "../provisioning/serial/transport.js";
-import { DEFAULT_TIMING, Session, hello, type Link } from "../provisioning/flash/session.js";
+import { listPorts, openSerialLink } from "../provisioning/serial/transport.js";
+import {
+  DEFAULT_TIMING, FlashError, Session, hello, type Link,
+} from "../provisioning/flash/session.js";
 import { runJobs, type Job, type RunOptions } from "../provisioning/flash/run.js";
 import { EXIT } from "../provisioning/errors.js";
 
@@ -164,4 +166,17 @@ describe("flash over real pseudo-terminals", () => {
     expect(results[1]!.message).toMatch(/no valid flash protocol frame/);
     expect(results.every((r) => r.exitCode === EXIT.SYNC_FAILED)).toBe(true);
   });
+
+  it("ports: lists ports, or says clearly that it cannot enumerate them and names --port",
+    async () => {
+      const outcome = await listPorts().then((ports) => ports, (error: unknown) => error);
+      if (Array.isArray(outcome)) {
+        for (const port of outcome) expect(typeof port.path).toBe("string");
+        return;
+      }
+      expect(outcome).toBeInstanceOf(FlashError);
+      expect((outcome as FlashError).errorClass).toBe("no-device");
+      expect((outcome as FlashError).message).toMatch(/cannot enumerate serial ports/);
+      expect((outcome as FlashError).hint).toMatch(/--port/);
+    });
 });
