@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EmulatedNode,
@@ -233,6 +234,18 @@ describe("radio, log, random, crashes", () => {
     expect(node.stats.framesSent).toBe(1);
     expect(node.stats.bytesSent).toBe(3);
     expect(node.stats.framesRefused).toBe(2);
+  });
+
+  it("writes UART output to a stream", () => {
+    const chunks: Buffer[] = [];
+    const stream = new PassThrough();
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const node = new EmulatedNode({ firmware: probe, uart: stream });
+    node.boot();
+    node.deliverUart(cmd(10));
+    node.deliverUart(cmd(5, 3));
+    expect(Buffer.concat(chunks).length).toBe(7);
+    expect(node.stats.uartBytesOut).toBe(7);
   });
 
   it("captures log text by level", () => {

@@ -200,6 +200,8 @@ describe("simulate at fixed seeds", () => {
     const c = runSimulate({ ...options, seed: "other" }).output;
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+    const page = (seed: string) => runSimulate({ ...options, seed, report: "r.html" }).report;
+    expect(page("same")).toBe(page("same"));
     expect(JSON.parse(a).runs).toHaveLength(1);
   });
 

@@ -106,8 +106,8 @@ export interface NodeOptions {
   seed?: string;
   /** A byte source for random_fill, overriding `seed`. */
   random?: ByteSource;
-  /** Receives every uart_write; default: bytes are kept for takeUart(). */
-  uart?: (bytes: Uint8Array) => void;
+  /** Receives every uart_write (a callback or a writable stream); default: kept for takeUart(). */
+  uart?: ((bytes: Uint8Array) => void) | { write(chunk: Uint8Array): unknown };
   /** Added to virtual time for clock_ms (test the 2^32 wrap). */
   clockOffsetMs?: number;
   logLimit?: number;
@@ -193,7 +193,9 @@ export class EmulatedNode implements RadioEndpoint {
     this.random =
       options.random ??
       byteSource(options.seed === undefined ? undefined : `${options.seed}/node/${this.id}`);
-    this.uartSink = options.uart;
+    const uart = options.uart;
+    this.uartSink = uart === undefined || typeof uart === "function" ? uart :
+      (bytes) => void uart.write(bytes);
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.logLimit = options.logLimit ?? DEFAULT_LOG_LIMIT;
     this.onLog = options.onLog;
