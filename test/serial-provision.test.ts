@@ -113,4 +113,27 @@ describe("predist provision", () => {
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/no --port given/);
   });
+
+  it("flash: exit codes and messages for a missing image, a missing port and a dry run",
+    async () => {
+      const missing = await run("flash", "--port", "/dev/null-none", join(dir, "nope.img"));
+      expect(missing.code).toBe(3);
+      expect(missing.err).toContain("nope.img");
+      const image = join(dir, "node.img");
+      const { writeFileSync } = await import("node:fs");
+      const { buildImage, createAuthority } = await import("../host/authority/index.js");
+      writeFileSync(image, buildImage(createAuthority({ scheme: "eg", pool: 1000, ring: 20,
+        insecureSeed: "cli" }), 3));
+      const noDevice = await run("flash", "--json", "--port", join(dir, "no-such-port"), image);
+      expect(noDevice.code).toBe(4);
+      const end = noDevice.out.trim().split("\n").map((l) => JSON.parse(l))
+        .find((e: { event: string }) => e.event === "end");
+      expect(end.error).toBe("no-device");
+      expect(end.message).toContain("no-such-port");
+      const dry = await run("flash", "--dry-run", "--port", emulation.ports[0]!.port, image);
+      expect(dry.code).toBe(0);
+      expect(dry.out).toMatch(/dry run: no port was opened/);
+      // Plain output has no colour when stdout is not a TTY.
+      expect(dry.out).not.toMatch(/\x1b\[/);
+    });
 });
