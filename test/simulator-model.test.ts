@@ -3,6 +3,9 @@
 // capture fractions against the predictions within binomial bounds, graph statistics on known
 // graphs, input checks, and byte-identical output for a seed.
 
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../host/emulator/random.js";
 import {
@@ -211,6 +214,26 @@ describe("simulate at fixed seeds", () => {
       scheme: { ring: number } }[];
     expect(runs.map((r) => [r.nodes, r.scheme.ring])).toEqual([[100, 20], [100, 40], [150, 20],
       [150, 40]]);
+  });
+});
+
+describe("predist simulate with a positions file", () => {
+  it("places nodes from the CSV in line order and uses the given range", () => {
+    const dir = mkdtempSync(join(tmpdir(), "predist-sim-"));
+    try {
+      const file = join(dir, "p.csv");
+      // A line of 5 nodes 10 apart: with range 10 each hears only its direct neighbours.
+      writeFileSync(file, "x,y\n0,0\n10,0\n20,0\n30,0\n40,0\n");
+      const out = runSimulate({ ...DEFAULTS, positions: file, range: "10", capture: "0",
+        scheme: "full", json: true }).output;
+      const run = JSON.parse(out).runs[0];
+      expect(run.nodes).toBe(5);
+      expect(run.neighbourPairs).toBe(4);
+      expect(run.directPairs).toBe(4);
+      expect(run.components.count).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
