@@ -11,6 +11,7 @@ import { VirtualNode, memoryLink, type LineFaults } from "../provisioning/serial
 import {
   DEFAULT_TIMING, FlashError, Session, flashImage, hello,
 } from "../provisioning/flash/session.js";
+import { CMD, beginRequest, helloRequest } from "../provisioning/flash/protocol.js";
 
 const FAST = { ...DEFAULT_TIMING, baud: 4_000_000, baseMs: 15, eraseMsPerPage: 0,
   programMsPerKiB: 0,
@@ -24,10 +25,23 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 const OLD_DIGEST = hex(mmoHash(OLD));
 const NEW_DIGEST = hex(mmoHash(NEW));
 
-/** A flash image holding OLD as the committed image, made once through the protocol. */
-async function flashWithOld(): Promise<Uint8Array> {
+/**
+ * A flash image holding OLD as the committed image, made through the protocol. `history` earlier
+ * provisioning runs (of other images) fill the record page first; `abortedBegin` leaves one more
+ * stage record, so the next stage record is the one that switches record pages.
+ */
+async function flashWithOld(history = 0, abortedBegin = false): Promise<Uint8Array> {
   const virtual = new VirtualNode();
+  for (let i = 0; i < history; i++) {
+    await flashImage(new Session(memoryLink(virtual), FAST), buildImage(authority, 100 + i));
+  }
   await flashImage(new Session(memoryLink(virtual), FAST), OLD);
+  if (abortedBegin) {
+    const other = buildImage(authority, 99);
+    await new Session(memoryLink(virtual), FAST).request(CMD.HELLO, () => helloRequest(), 0);
+    await new Session(memoryLink(virtual), FAST).request(CMD.BEGIN,
+      () => beginRequest(other.length, mmoHash(other), false), 0);
+  }
   return virtual.flash.snapshot();
 }
 
@@ -45,13 +59,32 @@ function nodeWith(contents: Uint8Array, options: ConstructorParameters<typeof Vi
 }
 
 describe("power cut at every flash operation of a provisioning run", () => {
-  it("leaves the old image or the new one, and the host reports it truthfully", async () => {
-    const base = await flashWithOld();
+  // 48-byte records, 21 to a 1 KiB page; each run writes a stage and a commit record. After 9
+  // runs of history plus OLD (20 records) the run under test writes its commit record into the
+  // other page; with one aborted BEGIN more (21 records) its stage record switches pages and the
+  // active commit is copied forward first (docs/flash-protocol.md, "Records").
+  it.each([
+    ["a fresh record page", 0, false],
+    ["the commit record switching record pages", 9, false],
+    ["the stage record switching pages (commit copied forward)", 9, true],
+  ])("leaves the old image or the new one, host truthful: %s", async (_name, history, aborted) => {
+    const base = await flashWithOld(history, aborted);
     // Count the flash operations of an uncut run of NEW over OLD.
     const probe = nodeWith(base);
     const before = probe.flash.operations;
     await flashImage(new Session(memoryLink(probe), FAST), NEW);
     const total = probe.flash.operations - before;
+    // The record pages follow the two 32 KiB slots (docs/flash-protocol.md, "Flash layout").
+    const used = (flash: Uint8Array, page: number): number => {
+      let n = 0;
+      for (let at = 65_536 + page * 1024; at + 48 <= 65_536 + (page + 1) * 1024; at += 48) {
+        if (flash.subarray(at, at + 48).some((b) => b !== 0xff)) n++;
+      }
+      return n;
+    };
+    expect(used(base, 0)).toBe(history === 0 ? 2 : aborted ? 21 : 20);
+    expect(used(base, 1)).toBe(0);
+    expect(used(probe.flash.snapshot(), 1) > 0).toBe(history > 0);
     // Erase of the staged pages, stage record, writes, commit record, erase of the old slot.
     expect(total).toBeGreaterThan(Math.ceil(NEW.length / 1024) + 2);
     const seen = { old: 0, new: 0, hostOk: 0 };
@@ -85,7 +118,7 @@ describe("power cut at every flash operation of a provisioning run", () => {
     // The node reboots right after the cut, so the host re-syncs and often finishes in the same
     // run; when it does, the node holds NEW (checked above).
     expect(seen.hostOk).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe("line faults", () => {
