@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Emulator, RecordingMedium, EmulatedNode } from "../host/emulator/index.js";
 import { createAuthority, buildImage, type AuthorityOptions } from "../host/authority/index.js";
 import {
-  provision, netStatus, netSend, netRecv, linkedPeers, NET_STATUS,
+  provision, netStatus, netSend, netRecv, linkedPeers, NET_STATUS, twoNodes, exchange,
 } from "../host/protocol/testing.js";
 import {
   decodeHeader, decodeHello, decodeLinkInit, decodeLinkResp, linkKeys, openFrame, TYPE_DATA,
@@ -69,5 +69,39 @@ describe("handshake against the host oracle", () => {
     expect(hello.body).toEqual(authority.keyIdsOf(9).slice(0, 27));
     void TYPE_HELLO; void decodeHeader; void decodeLinkInit; void TYPE_LINK_INIT;
     void decodeLinkResp; void TYPE_LINK_RESP; void linkKeys; void openFrame; void TYPE_DATA;
+  });
+});
+
+describe("new discovery rounds", () => {
+  it("a forged HELLO with a new nonce costs a handshake, not the link", () => {
+    const authority = createAuthority({ scheme: "full", nodes: 8, insecureSeed: "rekey" });
+    const sides = twoNodes([buildImage(authority, 3), buildImage(authority, 5)], [3, 5], "rekey");
+    expect(exchange(sides)).toBe(true);
+    const [a, b] = sides;
+    const hello = b.medium.frames.find((f) => f.frame[0] === TYPE_HELLO)!.frame.slice();
+    hello[9] ^= 0xff; // another round's nonce, as anyone on the air can send
+    const inits = a.medium.frames.filter((f) => f.frame[0] === TYPE_LINK_INIT).length;
+    expect(a.node.deliverRadio(hello)).toBe(0);
+    expect(linkedPeers(a.node)).toEqual([5]);
+    // The lower ID re-runs the handshake; the real peer answers and the link is re-keyed.
+    expect(exchange(sides, 5)).toBe(true);
+    expect(a.medium.frames.filter((f) => f.frame[0] === TYPE_LINK_INIT).length).toBe(inits + 1);
+    expect(netSend(b.node, 3, Uint8Array.of(8))).toBe(0);
+    a.node.deliverRadio(b.medium.frames.at(-1)!.frame);
+    expect(netRecv(a.node)).toEqual({ src: 5, payload: Uint8Array.of(8) });
+  });
+
+  it("a neighbour that rebooted is linked again", () => {
+    const authority = createAuthority({ scheme: "full", nodes: 8, insecureSeed: "reboot" });
+    const sides = twoNodes([buildImage(authority, 3), buildImage(authority, 5)], [3, 5], "reboot");
+    expect(exchange(sides)).toBe(true);
+    for (const side of [sides[1], sides[0]]) {
+      side.node.reboot();
+      expect(linkedPeers(side.node)).toEqual([]);
+      expect(exchange(sides, 100)).toBe(true);
+      expect(netSend(sides[1].node, 3, Uint8Array.of(1))).toBe(0);
+      expect(sides[0].node.deliverRadio(sides[1].medium.frames.at(-1)!.frame)).toBe(0);
+      sides[1].taken = sides[1].medium.frames.length;
+    }
   });
 });

@@ -29,7 +29,7 @@ import {
 } from "./config";
 import {
   STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
-  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
+  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, F_REKEY, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
   E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
   E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, entryAt, entryId,
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
@@ -341,12 +341,13 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   const seenBefore = load<u16>(e + E_PARTS_MASK) != 0;
   if (!seenBefore || !constantTimeEqual(e + E_HELLO_NONCE, f + 9, NONCE_LEN)) {
     if (seenBefore) {
-      // A new discovery round of that neighbour (it rebooted): its old link is dropped, because
-      // it no longer holds the link key.
-      dropLink(e);
+      // A new discovery round of that neighbour: it rebooted, or someone replays or forges its
+      // HELLO (HELLO is not authenticated). A link stays until a new handshake replaces it, so
+      // a forged HELLO costs a handshake, never the link; F_REKEY asks for that handshake.
       wipePathKey(e);
       clearFlag(e, F_HELLO_DONE | F_PATH_SENT);
-      setState(e, STATE_HEARD);
+      if (hasFlag(e, F_LINKED)) setFlag(e, F_REKEY);
+      else setState(e, STATE_HEARD);
     }
     // The first HELLO of a neighbour may arrive after its LINK_INIT: a handshake under way stays.
     store<u8>(e + E_SEL_COUNT, 0);
@@ -372,7 +373,13 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   // Answer so a late booter learns of this node; a LEAP+ node that erased K_IN answers a higher
   // ID too, since only that node (a later joiner holding K_IN) can initiate.
   if (dst == BROADCAST_ID && (src < myId || (scheme == SCHEME_LEAP && !shared))) sendHello(src);
-  if (hasFlag(e, F_LINKED)) return OK;
+  if (hasFlag(e, F_LINKED)) {
+    // Re-key after a new round: the lower ID runs the handshake again (or asks for a new path
+    // key); the old link key serves until the new one is confirmed.
+    if (!hasFlag(e, F_REKEY) || myId > src || entryState(e) != STATE_IDLE) return OK;
+    clearFlag(e, F_REKEY);
+    return shared ? initiate(e, MODE_PAIR) : pathStart(e);
+  }
   if (!shared) {
     if (entryState(e) == STATE_HEARD) setState(e, STATE_NO_KEY);
     return OK;

@@ -83,7 +83,7 @@ export interface PeerInfo {
 
 export const PEER_STATE = { heard: 1, noKey: 2, waitResp: 3, waitConfirm: 4, idle: 5 } as const;
 export const PEER_FLAG = {
-  linked: 1, helloDone: 2, pathKey: 4, pathSent: 8, revoked: 16, selectorFull: 32,
+  linked: 1, helloDone: 2, pathKey: 4, pathSent: 8, revoked: 16, selectorFull: 32, rekey: 64,
 } as const;
 
 /** Every used neighbour entry of a node (net_peer), without a key byte. */
@@ -133,7 +133,10 @@ export function twoNodes(images: [Uint8Array, Uint8Array], ids: [number, number]
   return [sides[0], sides[1]];
 }
 
-/** Delivers frames both ways for up to `rounds` rounds of `stepMs`; true when both linked. */
+/**
+ * Delivers frames both ways for up to `rounds` rounds of `stepMs`; true when both are linked and
+ * nothing sent is left undelivered (a LINK_CONFIRM in flight would leave the ends on two keys).
+ */
 export function exchange(sides: [Side, Side], rounds = 20, stepMs = 10): boolean {
   for (let round = 0; round < rounds; round++) {
     for (const [from, to] of [[sides[0], sides[1]], [sides[1], sides[0]]]) {
@@ -142,7 +145,8 @@ export function exchange(sides: [Side, Side], rounds = 20, stepMs = 10): boolean
         to.node.deliverRadio(from.medium.frames[from.taken++].frame);
       }
     }
-    if (linkedPeers(sides[0].node).length > 0 && linkedPeers(sides[1].node).length > 0) return true;
+    const settled = sides.every((s) => s.taken === s.medium.frames.length);
+    if (settled && sides.every((s) => linkedPeers(s.node).length > 0)) return true;
   }
   return false;
 }
