@@ -50,6 +50,9 @@ describe("firmware engine", () => {
       expect(run.bytesSent[i]!).toBeGreaterThanOrEqual(9 * frames);
       expect(run.bytesSent[i]!).toBeLessThanOrEqual(127 * frames);
     });
+    run.framesToSettle.forEach((frames, i) => {
+      expect(frames).toBeLessThanOrEqual(run.framesSent[i]!);
+    });
     const linkedNodes = new Set(run.links.flatMap((l) => [l.i, l.j]));
     for (const i of linkedNodes) expect(run.aesBlocks[i]!).toBeGreaterThan(0);
   });

@@ -59,7 +59,10 @@ export interface FirmwareRun {
   /** Virtual time simulated in all. */
   virtualMs: number;
   settled: boolean;
+  /** Frames sent per node over the whole run (settle window included). */
   framesSent: number[];
+  /** Frames sent per node up to the check that saw the last new link. */
+  framesToSettle: number[];
   bytesSent: number[];
   aesBlocks: number[];
   bootFailures: number;
@@ -90,6 +93,7 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
   // settleMs.
   let lastCount = -1;
   let lastChange = 0;
+  let framesToSettle = all.map(() => 0);
   let settled = false;
   while (emu.now < maxMs) {
     emu.run(SETTLE_CHECK_MS);
@@ -100,6 +104,7 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
     if (count !== lastCount) {
       lastCount = count;
       lastChange = emu.now;
+      framesToSettle = all.map((n) => emu.air(n.id).framesSent);
     } else if (emu.now - lastChange >= settleMs) {
       settled = true;
       break;
@@ -126,6 +131,7 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
     virtualMs: emu.now,
     settled,
     framesSent: all.map((n) => emu.air(n.id).framesSent),
+    framesToSettle,
     bytesSent: all.map((n) => emu.air(n.id).bytesSent),
     aesBlocks: all.map((n) => n.aesBlocks() ?? 0),
     bootFailures: all.filter((n) => n.bootStatus !== 0).length,

@@ -88,6 +88,9 @@ export interface FirmwareFigures {
   framesMax: number;
   bytesMean: number;
   bytesMax: number;
+  /** Frames per node until the last new link, and per node per second after it. */
+  framesToSettleMean: number;
+  framesAfterSettlePerSecond: number;
   aesBlocksMean: number;
   bootFailures: number;
   crashes: number;
@@ -381,6 +384,10 @@ export function simulate(config: SimulationConfig): SimulationDetail {
       framesMax: Math.max(...frames),
       bytesMean: round(mean(sent)),
       bytesMax: Math.max(...sent),
+      framesToSettleMean: round(mean(Float64Array.from(run.framesToSettle))),
+      framesAfterSettlePerSecond: round((mean(frames) -
+        mean(Float64Array.from(run.framesToSettle))) /
+        Math.max((run.virtualMs - run.settleMs) / 1_000, 1e-9)),
       aesBlocksMean: round(mean(Float64Array.from(run.aesBlocks))),
       bootFailures: run.bootFailures,
       crashes: run.crashes.length,

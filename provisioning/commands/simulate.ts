@@ -233,7 +233,9 @@ function describe(r: SimulationResult, index: number): string {
         `${r.firmware.directFraction} of neighbour pairs, ${r.firmware.pathLinks} on path keys), ` +
         `largest component ${r.firmware.largestFraction}`,
       `  firmware: ${r.firmware.settled ? "settled" : "NOT settled"} at ${r.firmware.settleMs} ` +
-        `virtual ms; ${r.firmware.framesMean} frames, ${r.firmware.bytesMean} bytes, ` +
+        `virtual ms; ${r.firmware.framesToSettleMean} frames per node to settle, then ` +
+        `${r.firmware.framesAfterSettlePerSecond} per second; in all ` +
+        `${r.firmware.framesMean} frames, ${r.firmware.bytesMean} bytes, ` +
         `${r.firmware.aesBlocksMean} AES blocks per node; ${r.firmware.crashes} crashes, ` +
         `${r.firmware.bootFailures} boot failures`,
     ]),
