@@ -65,7 +65,7 @@ class Bench {
   readonly peerId: number;
   readonly sides: [Side, Side];
   readonly secrets: Uint8Array[];
-  linkKey = new Uint8Array(16);
+  linkKey: Uint8Array = new Uint8Array(16);
   seq = 1;
   nextInterval = 1;
   private scanned = 0;
