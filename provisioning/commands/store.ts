@@ -20,7 +20,13 @@ import { wipe } from "../../host/crypto/index.js";
 import { GROUP } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
 import { encodeDisclosure, encodeRevocation } from "../../host/protocol/index.js";
-import { openStore, NODE_STATES, type NodeRecord, type NodeState, type Store } from "../store/index.js";
+import {
+  openStore,
+  NODE_STATES,
+  type NodeRecord,
+  type NodeState,
+  type Store,
+} from "../store/index.js";
 import { analyseCapture, type Exposure } from "../store/exposure.js";
 import { DEFAULT_DB } from "../store/index.js";
 import {
@@ -130,7 +136,9 @@ export function kekOptions(
     prompt: true,
     progress: progress
       ? (k, m, share) =>
-          process.stderr.write(`share ${k} of ${m} accepted (index ${share.index}, ${share.source})\n`)
+          process.stderr.write(
+            `share ${k} of ${m} accepted (index ${share.index}, ${share.source})\n`,
+          )
       : undefined,
   };
 }
@@ -176,7 +184,8 @@ export function addSchemeOptions(command: Command): Command {
     .option("--per-node <s>", "polynomials per node (polypool; default: 5)", u32)
     .option("--degree <t>", "polynomial degree t (polypool; default: 20)", intOption(1, 0xffff))
     .option("--lanes <n>", "field lanes (polypool; default: 5)", intOption(1, 16))
-    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool; default: secret rings)")
+    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool; default: " +
+      "secret rings)")
     .option("--chain-length <n>", "μTESLA chain length (default: 10000)", intOption(1, 1 << 24))
     .option("--interval-ms <ms>", "μTESLA interval in ms (default: 1000)", u32)
     .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default: 0)",
@@ -328,7 +337,8 @@ async function runInit(options: InitOptions): Promise<void> {
   const authority = createAuthority({ ...(params as unknown as SchemeParams), master });
   (params.anchor as Record<string, unknown>).commitment = hex(authority.anchor.commitment);
   authority.destroy();
-  const { seal, codes, kek } = newCustody(master, authorityId, 1, options.shares, options.threshold);
+  const { shares, threshold } = options;
+  const { seal, codes, kek } = newCustody(master, authorityId, 1, shares, threshold);
   wipe(kek, master);
   if (options.insecureFixedSeed !== undefined) params.insecure = true;
 
@@ -343,7 +353,11 @@ async function runInit(options: InitOptions): Promise<void> {
         seal);
       if (files.length > 0) {
         await store.journal("shares-written", {
-          detail: { folder: resolve(options.shareDir as string), count: files.length, generation: 1 },
+          detail: {
+            folder: resolve(options.shareDir as string),
+            count: files.length,
+            generation: 1,
+          },
         });
       }
     }, true);
@@ -391,14 +405,17 @@ interface UnsealOptions extends DbOptions {
 async function runUnseal(options: UnsealOptions): Promise<void> {
   await withStore(options, async (store) => {
     const { record, seal } = await requireAuthority(store);
-    const kek = await obtainKek(store, { ...kekOptions(options, !options.json), ignoreSession: true });
+    const sources = { ...kekOptions(options, !options.json), ignoreSession: true };
+    const kek = await obtainKek(store, sources);
     try {
       wipe(openMaster(seal, kek, record.authorityId));
       let session: { path: string; expiresAt: string } | undefined;
       if (options.session) {
         session = writeSession(options.db, record.authorityId, seal.generation, kek, options.ttl);
-        await store.journal("session-opened", { detail: { expiresAt: session.expiresAt } });
       }
+      await store.journal("unsealed", {
+        detail: { generation: seal.generation, sessionUntil: session?.expiresAt ?? null },
+      });
       if (options.json) {
         printJson({ unsealed: true, generation: seal.generation, session: session ?? null });
       } else if (session) {
@@ -438,7 +455,8 @@ async function runSharesVerify(options: DbOptions & { share?: string[] }): Promi
     }
     const verdicts = verifyShares(files.map(readShareFile), record.authorityId, seal);
     const seen = new Set(verdicts.filter((v) => v.valid).map((v) => v.index));
-    const missing = Array.from({ length: seal.shares }, (_, i) => i + 1).filter((i) => !seen.has(i));
+    const missing = Array.from({ length: seal.shares }, (_, i) => i + 1)
+      .filter((i) => !seen.has(i));
     const allValid = verdicts.every((v) => v.valid);
     await store.journal("shares-verified", {
       detail: {
@@ -454,7 +472,8 @@ async function runSharesVerify(options: DbOptions & { share?: string[] }): Promi
     } else {
       for (const v of verdicts) {
         const label = v.valid ? paint.ok("valid  ") : paint.bad("INVALID");
-        out(`${label} index ${v.index || "?"}  ${v.source}${v.reason ? `\n          ${v.reason}` : ""}`);
+        const reason = v.reason ? `\n          ${v.reason}` : "";
+        out(`${label} index ${v.index || "?"}  ${v.source}${reason}`);
       }
       if (missing.length > 0) out(`not presented or not valid: index ${missing.join(", ")}`);
     }
@@ -788,7 +807,11 @@ async function runExport(options: ExportOptions): Promise<void> {
       });
     }
     await store.journal("export", {
-      detail: { folder: resolve(options.out), nodes: nodes.length, secrets: secretsPath !== undefined },
+      detail: {
+        folder: resolve(options.out),
+        nodes: nodes.length,
+        secrets: secretsPath !== undefined,
+      },
     });
     if (options.json) {
       printJson({ baseStation: basePath, manifest: manifestPath, secrets: secretsPath ?? null,

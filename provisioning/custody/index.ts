@@ -11,7 +11,11 @@
 
 import { readFileSync, statSync } from "node:fs";
 import password from "@inquirer/password";
-import { createAuthority, type Authority, type AuthorityOptions } from "../../host/authority/index.js";
+import {
+  createAuthority,
+  type Authority,
+  type AuthorityOptions,
+} from "../../host/authority/index.js";
 import { wipe } from "../../host/crypto/index.js";
 import { CliError, EXIT } from "../errors.js";
 import type { AuthorityRecord, SealRecord, Store } from "../store/types.js";
@@ -94,7 +98,8 @@ async function promptShares(
         mask: false,
       });
       try {
-        const share = checkShare({ text, source: `prompt entry ${entry}` }, record.authorityId, seal);
+        const input = { text, source: `prompt entry ${entry}` };
+        const share = checkShare(input, record.authorityId, seal);
         addShare(set, share);
         options.progress?.(set.length, seal.threshold, share);
         break;

@@ -134,13 +134,18 @@ export function checkShare(input: ShareInput, authorityId: string, seal: SealRec
     share = decodeShare(input.text, input.source);
   } catch (error) {
     if (error instanceof ShareError) {
-      throw new CliError(EXIT.INTEGRITY, error.message, "copy the share again from its paper or file");
+      throw new CliError(
+        EXIT.INTEGRITY,
+        error.message,
+        "copy the share again from its paper or file",
+      );
     }
     throw error;
   }
   const fail = (message: string, hint: string): never => {
     wipe(share.value);
-    throw new CliError(EXIT.SEALED, `share ${input.source} (index ${share.index}) ${message}`, hint);
+    const name = `share ${input.source} (index ${share.index})`;
+    throw new CliError(EXIT.SEALED, `${name} ${message}`, hint);
   };
   if (share.authorityId !== authorityId) {
     fail(

@@ -131,7 +131,9 @@ export function analyseCapture(
     if (hit.length === 0) continue;
     rings.set(node.nodeId, ring);
     const exposedHit = hit.filter((k) => exposed.has(k));
-    if (exposedHit.length > 0) result.sharingNodes.push({ nodeId: node.nodeId, keyIds: exposedHit });
+    if (exposedHit.length > 0) {
+      result.sharingNodes.push({ nodeId: node.nodeId, keyIds: exposedHit });
+    }
     for (const k of hit) {
       const list = holders.get(k) ?? [];
       list.push(node.nodeId);
@@ -139,28 +141,26 @@ export function analyseCapture(
     }
   }
   const q = Number(params.q ?? 1);
-  const seen = new Set<string>();
   let examined = 0;
-  outer: for (const list of holders.values()) {
-    for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length; j++) {
-        const a = Math.min(list[i], list[j]);
-        const b = Math.max(list[i], list[j]);
-        const pairKey = `${a},${b}`;
-        if (seen.has(pairKey)) continue;
-        seen.add(pairKey);
-        if (++examined > MAX_EXAMINED_PAIRS) {
-          result.truncated = true;
-          break outer;
-        }
-        const used = usedKeys(scheme, intersect(rings.get(a)!, rings.get(b)!), q);
-        if (!used || !used.some((k) => revoked.has(k))) continue;
-        const isExposed = used.every((k) => exposed.has(k));
-        result.linksToRekey++;
-        if (isExposed) result.linksExposed++;
-        if (result.pairs.length < MAX_LISTED_PAIRS) {
-          result.pairs.push({ a, b, keyIds: used, exposed: isExposed });
-        }
+  // Pairs (a, b) with a < b, found from a's revoked keys: each pair once, memory per node only.
+  outer: for (const a of [...rings.keys()].sort((x, y) => x - y)) {
+    const partners = new Set<number>();
+    for (const k of rings.get(a)!) {
+      if (!revoked.has(k)) continue;
+      for (const b of holders.get(k)!) if (b > a) partners.add(b);
+    }
+    for (const b of [...partners].sort((x, y) => x - y)) {
+      if (++examined > MAX_EXAMINED_PAIRS) {
+        result.truncated = true;
+        break outer;
+      }
+      const used = usedKeys(scheme, intersect(rings.get(a)!, rings.get(b)!), q);
+      if (!used || !used.some((k) => revoked.has(k))) continue;
+      const isExposed = used.every((k) => exposed.has(k));
+      result.linksToRekey++;
+      if (isExposed) result.linksExposed++;
+      if (result.pairs.length < MAX_LISTED_PAIRS) {
+        result.pairs.push({ a, b, keyIds: used, exposed: isExposed });
       }
     }
   }

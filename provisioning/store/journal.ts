@@ -1,7 +1,8 @@
 // The journal chain: the canonical encoding of a record and the hash that links it to the record
 // before, shared by every store backend. docs/store.md section "Journal" is the specification:
 //
-//   canonical(r) = UTF-8 of JSON.stringify([JOURNAL_DOMAIN, seq, at, station, event, nodeId, detail])
+//   canonical(r) = UTF-8 of
+//                  JSON.stringify([JOURNAL_DOMAIN, seq, at, station, event, nodeId, detail])
 //   hash(r)      = SHA-256(hash(previous record) || canonical(r)), GENESIS_HASH before record 1
 //
 // `detail` enters as the stored canonical JSON text, so any edit of any column of any record, a

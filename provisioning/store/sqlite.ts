@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
+import { CliError } from "../errors.js";
 import { StoreError } from "./errors.js";
 import { ChainChecker, GENESIS_HASH, chainHash, prepareEntry, toHex } from "./journal.js";
 import type {
@@ -169,7 +170,7 @@ function checkNodeId(nodeId: number): number {
 
 /** Translates SQLite's failures into STORE errors that name the file and what to do. */
 function storeFailure(location: string, error: unknown): never {
-  if (error instanceof StoreError) throw error;
+  if (error instanceof CliError) throw error;
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message ?? String(error);
   if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
@@ -553,7 +554,11 @@ export class SqliteStore implements Store {
     this.append(
       "allocate",
       nodeId,
-      prepareEntry("allocate", { scheme: options.scheme, serial: options.serial, port: options.port }),
+      prepareEntry("allocate", {
+        scheme: options.scheme,
+        serial: options.serial,
+        port: options.port,
+      }),
     );
     return nodeId;
   }
