@@ -122,27 +122,39 @@ describe("Shamir over GF(2^8)", () => {
     expect(combine(shares.slice(0, 2))).not.toEqual(secret);
   });
 
-  it("M-1 shares are consistent with each of the 256 secret bytes, one polynomial each", () => {
-    // For M = 4 and the fixed shares x = 2, 3, 5 of byte 0: for each candidate c, solve for the
+  it("every M-1 shares fit each of the 256 secret bytes, by one polynomial each", () => {
+    // M = 4 of N = 6: for every subset of 3 shares and every candidate c of byte 0, solve for the
     // degree-3 polynomial through (0, c) and the three shares; it must exist, pass through all
-    // four points, and be different for every c (so the shares rule no candidate out).
+    // four points, and differ for every c, so the three shares rule no candidate out.
     const m = 4;
     const shares = split(secret, 6, m, counterRandom(3));
-    const subset = [shares[1], shares[2], shares[4]];
-    const xs = [0, ...subset.map((s) => s.x)];
-    const seen = new Set<string>();
-    for (let c = 0; c < 256; c++) {
-      const ys = [c, ...subset.map((s) => s.y[0])];
-      const coefficients = refSolve(xs, ys);
-      expect(coefficients.length).toBe(m);
-      xs.forEach((x, i) => expect(refEval(coefficients, x)).toBe(ys[i]));
-      seen.add(coefficients.join(","));
-      // The code under test agrees: interpolating these four points gives c at x = 0.
-      const points = subset.map((s) => ({ x: s.x, y: s.y.subarray(0, 1) }));
-      points.push({ x: 7, y: Uint8Array.of(refEval(coefficients, 7)) });
-      expect(interpolateAt(points, 0)[0]).toBe(c);
+    let subsets = 0;
+    for (let a = 0; a < 6; a++) {
+      for (let b = a + 1; b < 6; b++) {
+        for (let d = b + 1; d < 6; d++) {
+          subsets++;
+          const subset = [shares[a], shares[b], shares[d]];
+          const xs = [0, ...subset.map((s) => s.x)];
+          const seen = new Set<string>();
+          for (let c = 0; c < 256; c++) {
+            const ys = [c, ...subset.map((s) => s.y[0])];
+            const coefficients = refSolve(xs, ys);
+            expect(coefficients.length).toBe(m);
+            xs.forEach((x, i) => expect(refEval(coefficients, x)).toBe(ys[i]));
+            seen.add(coefficients.join(","));
+            if (c % 64 === 0) {
+              // The code under test agrees: the subset plus one more point of that polynomial
+              // interpolates to c at x = 0.
+              const points = subset.map((s) => ({ x: s.x, y: s.y.subarray(0, 1) }));
+              points.push({ x: 7, y: Uint8Array.of(refEval(coefficients, 7)) });
+              expect(interpolateAt(points, 0)[0]).toBe(c);
+            }
+          }
+          expect(seen.size).toBe(256);
+        }
+      }
     }
-    expect(seen.size).toBe(256);
+    expect(subsets).toBe(20);
   });
 
   it("refuses bad counts and points", () => {
