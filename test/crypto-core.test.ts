@@ -3,11 +3,12 @@
 // accept case; every streaming API at every 2- and 3-chunk split point with exact-size output
 // buffers; and the exports' handling of bad arguments (a status code, never a trap).
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ccmSeal, cmac, mmoHash } from "../host/crypto/index.js";
 import type { CcmTagLen } from "../host/crypto/index.js";
+import { CryptoWasm } from "./helpers/crypto-wasm.js";
 
 const OK = 0;
 const ERR_BAD_POINTER = 1;
@@ -19,71 +20,6 @@ const BLOCK_LEN = 16;
 const KEY_LEN = 16;
 const NONCE_LEN = 13;
 const PAGE_LEN = 65536;
-/** Bytes after every allocation that must keep their sentinel value. */
-const GUARD_LEN = 16;
-const GUARD_BYTE = 0xa5;
-
-type Fn = (...args: number[]) => number;
-
-/** build/crypto.wasm with a bump allocator over its exported scratch buffer. */
-class CryptoWasm {
-  readonly fn: Record<string, Fn>;
-  private readonly memory: WebAssembly.Memory;
-  private readonly exportsAll: Record<string, unknown>;
-  private readonly base: number;
-  private readonly end: number;
-  private next: number;
-
-  constructor() {
-    const url = new URL("../build/crypto.wasm", import.meta.url);
-    if (!existsSync(url)) {
-      throw new Error("build/crypto.wasm is missing: run `npm run build:firmware` first");
-    }
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(url)), {});
-    this.exportsAll = instance.exports as Record<string, unknown>;
-    this.fn = instance.exports as unknown as Record<string, Fn>;
-    this.memory = this.exportsAll.memory as WebAssembly.Memory;
-    this.base = this.fn.scratch();
-    this.end = this.base + this.fn.scratchLen();
-    this.next = this.base;
-  }
-
-  get bytes(): Uint8Array {
-    return new Uint8Array(this.memory.buffer);
-  }
-
-  constant(name: string): number {
-    return (this.exportsAll[name] as WebAssembly.Global).value as number;
-  }
-
-  reset(): void {
-    this.next = this.base;
-  }
-
-  /** Reserves `len` bytes filled with `fill`, followed by a guard band. */
-  alloc(len: number, fill = 0): number {
-    const at = this.next;
-    this.next += len + GUARD_LEN;
-    if (this.next > this.end) throw new RangeError("test scratch exhausted");
-    this.bytes.fill(fill, at, at + len);
-    this.bytes.fill(GUARD_BYTE, at + len, at + len + GUARD_LEN);
-    return at;
-  }
-
-  put(data: Uint8Array): number {
-    const at = this.alloc(data.length);
-    this.bytes.set(data, at);
-    return at;
-  }
-
-  get(at: number, len: number): Uint8Array {
-    return this.bytes.slice(at, at + len);
-  }
-
-  guardIntact(at: number, len: number): boolean {
-    return this.bytes.subarray(at + len, at + len + GUARD_LEN).every((b) => b === GUARD_BYTE);
-  }
-}
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -531,5 +467,120 @@ describe("exports never trap on bad arguments", () => {
     expect(w.fn.constantTimeEqual(a, b, 0)).toBe(OK);
     w.bytes[b + 32] ^= 0x80;
     expect(w.fn.constantTimeEqual(a, b, 33)).toBe(ERR_INVALID_TAG);
+  });
+});
+
+/** Blocks of 16 bytes needed to hold `len` bytes. */
+const blocksOf = (len: number): number => Math.ceil(len / BLOCK_LEN);
+
+describe("AES block counter (aesBlockCount counts every block encryption)", () => {
+  /** AES calls a function makes: the counter's change across the call, read as unsigned. */
+  function counted(call: () => number): number {
+    const before = w.fn.aesBlockCount() >>> 0;
+    expect(call()).toBe(OK);
+    return ((w.fn.aesBlockCount() >>> 0) - before) >>> 0;
+  }
+
+  it("counts single blocks and bulk blocks, none for a key expansion, and resets", () => {
+    w.reset();
+    const key = w.put(pattern(KEY_LEN, 1));
+    const schedule = w.alloc(w.constant("AES_SCHEDULE_LEN"));
+    const data = w.alloc(8 * BLOCK_LEN);
+    expect(counted(() => w.fn.aesExpandKey(key, schedule))).toBe(0);
+    expect(counted(() => w.fn.aesEncryptBlock(schedule, data, data))).toBe(1);
+    expect(counted(() => w.fn.aesEncryptBlocks(schedule, data, data, 8))).toBe(8);
+    expect(counted(() => w.fn.aesEncryptBlocks(schedule, data, data, 0))).toBe(0);
+    w.fn.aesBlockCountReset();
+    expect(w.fn.aesBlockCount()).toBe(0);
+  });
+
+  it("CMAC of n message blocks costs n + 1 (RFC 4493 section 2.4: n CBC steps, L = AES_K(0))", () => {
+    for (const len of [0, 1, 15, 16, 17, 32, 33, 64, 127]) {
+      // RFC 4493 section 2.4 step 2: n = ceil(len / 16), and n = 1 for the empty message.
+      const n = Math.max(1, blocksOf(len));
+      w.reset();
+      const key = w.put(pattern(KEY_LEN, 2));
+      const message = w.put(pattern(len, 3));
+      const tag = w.alloc(BLOCK_LEN);
+      expect([len, counted(() => w.fn.cmac(key, message, len, tag))]).toEqual([len, n + 1]);
+      const ctx = w.alloc(w.constant("CMAC_CTX_LEN"));
+      const streamed = counted(() => {
+        w.fn.cmacInit(ctx, key);
+        w.fn.cmacUpdate(ctx, message, len >> 1);
+        w.fn.cmacUpdate(ctx, message + (len >> 1), len - (len >> 1));
+        return w.fn.cmacFinal(ctx, tag);
+      });
+      expect([len, streamed]).toEqual([len, n + 1]);
+    }
+  });
+
+  it("CTR costs one block per 16 bytes started", () => {
+    for (const len of [0, 1, 16, 17, 48, 100]) {
+      w.reset();
+      const schedule = w.alloc(w.constant("AES_SCHEDULE_LEN"));
+      w.fn.aesExpandKey(w.put(pattern(KEY_LEN, 4)), schedule);
+      const counter = w.alloc(BLOCK_LEN);
+      const data = w.alloc(Math.max(len, 1));
+      expect([len, counted(() => w.fn.ctrXor(schedule, counter, data, len))])
+        .toEqual([len, blocksOf(len)]);
+    }
+  });
+
+  it("CCM* costs B_0, the AAD blocks with l(a), the payload twice and A_0 (RFC 3610 section 2)", () => {
+    const cases: [number, number, CcmTagLen][] = [
+      [0, 0, 4], [0, 20, 8], [14, 0, 16], [15, 16, 8], [30, 33, 16], [5, 16, 0], [0, 40, 0],
+    ];
+    for (const [aadLen, dataLen, tagLen] of cases) {
+      // CBC-MAC over B_0, l(a) || AAD padded (only when there is AAD) and the padded payload;
+      // CTR over the payload from A_1; S_0 = AES_K(A_0) for the tag. tagLen 0 is CTR alone.
+      const expected = tagLen === 0
+        ? blocksOf(dataLen)
+        : 1 + (aadLen > 0 ? blocksOf(2 + aadLen) : 0) + 2 * blocksOf(dataLen) + 1;
+      w.reset();
+      const key = w.put(pattern(KEY_LEN, 5));
+      const nonce = w.put(pattern(NONCE_LEN, 6));
+      const aad = w.put(pattern(aadLen, 7));
+      const data = w.put(pattern(dataLen, 8));
+      const sealed = w.alloc(dataLen + tagLen);
+      const opened = w.alloc(dataLen);
+      const label = `aad ${aadLen} data ${dataLen} tag ${tagLen}`;
+      const seal = counted(() =>
+        w.fn.ccmSeal(key, nonce, aad, aadLen, data, dataLen, tagLen, sealed));
+      expect([label, seal]).toEqual([label, expected]);
+      const open = counted(() =>
+        w.fn.ccmOpen(key, nonce, aad, aadLen, sealed, dataLen + tagLen, tagLen, opened));
+      expect([label, open]).toEqual([label, expected]);
+    }
+  });
+
+  it("KDF costs one CMAC per output block; oneWay one block; MMO one per padded block", () => {
+    for (const [labelLen, contextLen, outLen] of [[4, 5, 16], [0, 0, 1], [12, 30, 40]]) {
+      // Each K(i) is a CMAC over [i]_32 || Label || 0x00 || Context || [L]_32.
+      const perBlock = Math.max(1, blocksOf(4 + labelLen + 1 + contextLen + 4)) + 1;
+      w.reset();
+      const key = w.put(pattern(KEY_LEN, 9));
+      const label = w.put(pattern(labelLen, 1));
+      const context = w.put(pattern(contextLen, 2));
+      const out = w.alloc(outLen);
+      const calls = counted(() =>
+        w.fn.kdf(key, label, labelLen, context, contextLen, out, outLen));
+      expect([outLen, calls]).toEqual([outLen, blocksOf(outLen) * perBlock]);
+    }
+    w.reset();
+    const block = w.alloc(BLOCK_LEN);
+    expect(counted(() => w.fn.oneWay(block, block))).toBe(1);
+    for (const len of [0, 7, 8, 16, 23, 24, 40]) {
+      // Padding adds 0x80 and a 64-bit length: ceil((len + 9) / 16) compressions.
+      w.reset();
+      const ctx = w.alloc(w.constant("MMO_CTX_LEN"));
+      const message = w.put(pattern(len, 3));
+      const digest = w.alloc(BLOCK_LEN);
+      const calls = counted(() => {
+        w.fn.mmoInit(ctx);
+        w.fn.mmoUpdate(ctx, message, len);
+        return w.fn.mmoFinal(ctx, digest);
+      });
+      expect([len, calls]).toEqual([len, blocksOf(len + 9)]);
+    }
   });
 });

@@ -2,12 +2,13 @@
 // host/crypto (@noble/ciphers and node:crypto) on 10,000 seeded random inputs each, with random
 // lengths from 0 to several blocks. A mismatch is reported with its seed and iteration.
 
-import { existsSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   aesEncryptBlock, ccmOpen, ccmSeal, cmac, constantTimeEqual, crc32, ctr, kdf, mmoHash, oneWay,
 } from "../host/crypto/index.js";
 import type { CcmTagLen } from "../host/crypto/index.js";
+import { instantiateCryptoWasm } from "./helpers/crypto-wasm.js";
+import type { Fn } from "./helpers/crypto-wasm.js";
 
 const OK = 0;
 const ERR_INVALID_TAG = 16;
@@ -19,8 +20,6 @@ const NONCE_LEN = 13;
 /** Longest random message: several blocks, past a radio frame. */
 const MESSAGE_MAX = 150;
 const TAG_LENS: readonly CcmTagLen[] = [0, 4, 8, 16];
-
-type Fn = (...args: number[]) => number;
 
 /** Seeded xorshift32: reproducible inputs without a dependency. */
 class Random {
@@ -51,11 +50,7 @@ let memory: WebAssembly.Memory;
 let scratch: number;
 
 beforeAll(() => {
-  const url = new URL("../build/crypto.wasm", import.meta.url);
-  if (!existsSync(url)) {
-    throw new Error("build/crypto.wasm is missing: run `npm run build:firmware` first");
-  }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(url)), {});
+  const instance = instantiateCryptoWasm();
   fn = instance.exports as unknown as Record<string, Fn>;
   memory = instance.exports.memory as WebAssembly.Memory;
   scratch = fn.scratch();

@@ -19,6 +19,9 @@ export const AES_ROUNDS: i32 = 10;
 /** (Nr + 1) round keys of 16 bytes: w[0..43] of FIPS-197 section 5.2. */
 export const AES_SCHEDULE_LEN: i32 = (AES_ROUNDS + 1) * AES_BLOCK_LEN;
 
+/** Block encryptions since start or aesBlockCountReset, by every caller (wraps at 2^32). */
+let aesBlocks: u32 = 0;
+
 const TABLE_ENTRIES: i32 = 256;
 /** T[x] = (2s, s, s, 3s) as bytes 0..3 of a little-endian word, where s = S-box(x). */
 const T_TABLE = memory.data(TABLE_ENTRIES * 4, 16);
@@ -122,6 +125,7 @@ const LAST_STATE = memory.data(AES_BLOCK_LEN, 16);
 
 /** Encrypts one 16-byte block; `input` and `output` may be the same address. */
 export function aesEncryptBlock(schedule: usize, input: usize, output: usize): void {
+  aesBlocks++;
   // Round 0: AddRoundKey.
   let s0 = load<u32>(input, 0) ^ load<u32>(schedule, 0);
   let s1 = load<u32>(input, 4) ^ load<u32>(schedule, 4);
@@ -153,7 +157,19 @@ export function aesEncryptBlock(schedule: usize, input: usize, output: usize): v
   store<u64>(LAST_STATE, 0, 8);
 }
 
-/** Encrypts `count` consecutive blocks (ECB); for bulk measurement and block-wise callers. */
+/** AES block encryptions since start or the last reset: CMAC, CTR, CCM*, KDF, MMO all count. */
+export function aesBlockCount(): u32 {
+  return aesBlocks;
+}
+
+export function aesBlockCountReset(): void {
+  aesBlocks = 0;
+}
+
+/**
+ * Encrypts `count` consecutive blocks (ECB); for bulk measurement and block-wise callers. Each
+ * block goes through aesEncryptBlock, so each is counted.
+ */
 export function aesEncryptBlocks(schedule: usize, input: usize, output: usize, count: i32): void {
   for (let i = 0; i < count; i++) {
     const at = <usize>i << 4;

@@ -35,10 +35,9 @@ const ONE_SHOT_TAG = memory.data(CMAC_TAG_LEN, 16);
 
 /** XORs the 16 bytes at `src` into the 16 bytes at `dst`, a word at a time. */
 export function xorBlock(dst: usize, src: usize): void {
-  store<u32>(dst, load<u32>(dst, 0) ^ load<u32>(src, 0), 0);
-  store<u32>(dst, load<u32>(dst, 4) ^ load<u32>(src, 4), 4);
-  store<u32>(dst, load<u32>(dst, 8) ^ load<u32>(src, 8), 8);
-  store<u32>(dst, load<u32>(dst, 12) ^ load<u32>(src, 12), 12);
+  for (let i: usize = 0; i < <usize>AES_BLOCK_LEN; i += 4) {
+    store<u32>(dst + i, load<u32>(dst + i) ^ load<u32>(src + i));
+  }
 }
 
 /** One CBC step on the pending block: X = AES_K(X xor B); nothing is pending afterwards. */
@@ -81,13 +80,16 @@ export function cbcPadFlush(ctx: usize, marked: bool): void {
 
 /** Doubling in GF(2^128), big-endian, in place (SP 800-38B section 6.1 steps 2-3). */
 function doubleBlock(block: usize): void {
-  const carry = <u32>load<u8>(block) >> 7;
-  for (let i = 0; i < AES_BLOCK_LEN - 1; i++) {
-    const at = block + <usize>i;
-    store<u8>(at, (<u32>load<u8>(at) << 1) | (<u32>load<u8>(at, 1) >> 7));
+  // Shift left one bit from the last byte up, each byte taking the top bit of the one after it.
+  let carry: u32 = 0;
+  for (let at = block + <usize>(AES_BLOCK_LEN - 1); at >= block; at--) {
+    const byte = <u32>load<u8>(at);
+    store<u8>(at, (byte << 1) | carry);
+    carry = byte >> 7;
   }
+  // The bit shifted out of the first byte folds R_128 into the last byte.
   const last = block + <usize>(AES_BLOCK_LEN - 1);
-  store<u8>(last, (<u32>load<u8>(last) << 1) ^ (CMAC_RB & -carry));
+  store<u8>(last, <u32>load<u8>(last) ^ (CMAC_RB & -carry));
 }
 
 export function cmacInit(ctx: usize, key: usize): void {

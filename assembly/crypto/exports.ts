@@ -64,6 +64,15 @@ export function aesEncryptBlocks(schedule: usize, input: usize, output: usize, c
   return OK;
 }
 
+/** AES block encryptions since instantiation or the last aesBlockCountReset (wraps at 2^32). */
+export function aesBlockCount(): u32 {
+  return core.aesBlockCount();
+}
+
+export function aesBlockCountReset(): void {
+  core.aesBlockCountReset();
+}
+
 export function cmacInit(ctx: usize, key: usize): i32 {
   if (!inside(ctx, core.CMAC_CTX_LEN) || !inside(key, core.AES_KEY_LEN)) return ERR_BAD_POINTER;
   core.cmacInit(ctx, key);

@@ -4,6 +4,7 @@
 // docs/crypto.md describes each primitive, its byte layouts and its limits.
 export {
   AES_BLOCK_LEN, AES_KEY_LEN, AES_SCHEDULE_LEN, aesExpandKey, aesEncryptBlock, aesEncryptBlocks,
+  aesBlockCount, aesBlockCountReset,
 } from "./aes";
 export {
   CMAC_CTX_LEN, CMAC_TAG_LEN, cmacInit, cmacUpdate, cmacFinal, cmac, cmacVerify,

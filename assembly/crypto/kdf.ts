@@ -32,10 +32,10 @@ function storeU32BigEndian(ptr: usize, value: u32): void {
 }
 
 /**
- * The counter-mode loop. With `layout` false the fixed input is [a, a + aLen); with `layout`
- * true it is a || 0x00 || b || [8 * outLen]_32 (label a, context b).
+ * The counter-mode loop over the fixed input a || 0x00 || b || [8 * outLen]_32 (label a, context
+ * b) when `fields` is 1, or over [a, a + aLen) alone when `fields` and bLen are 0.
  */
-function run(key: usize, a: usize, aLen: i32, b: usize, bLen: i32, layout: bool, out: usize,
+function run(key: usize, a: usize, aLen: i32, b: usize, bLen: i32, fields: i32, out: usize,
   outLen: i32): i32 {
   if (outLen < 1 || outLen > KDF_OUT_MAX || aLen < 0 || bLen < 0) return ERR_BAD_LENGTH;
   cmacInit(CTX, key);
@@ -45,11 +45,9 @@ function run(key: usize, a: usize, aLen: i32, b: usize, bLen: i32, layout: bool,
     storeU32BigEndian(COUNTER, <u32>i);
     cmacUpdate(CTX, COUNTER, COUNTER_LEN);
     cmacUpdate(CTX, a, aLen);
-    if (layout) {
-      cmacUpdate(CTX, SEPARATOR_BYTE, 1);
-      cmacUpdate(CTX, b, bLen);
-      cmacUpdate(CTX, LENGTH_FIELD, COUNTER_LEN);
-    }
+    cmacUpdate(CTX, SEPARATOR_BYTE, fields);
+    cmacUpdate(CTX, b, bLen);
+    cmacUpdate(CTX, LENGTH_FIELD, fields * COUNTER_LEN);
     // cmacFinish leaves the schedule and an empty message for the next block.
     cmacFinish(CTX, BLOCK);
     const take = outLen - done < AES_BLOCK_LEN ? outLen - done : AES_BLOCK_LEN;
@@ -63,10 +61,10 @@ function run(key: usize, a: usize, aLen: i32, b: usize, bLen: i32, layout: bool,
 /** SP 800-108 counter-mode KDF with AES-CMAC; the layout of host/crypto kdf(). */
 export function kdf(key: usize, label: usize, labelLen: i32, context: usize, contextLen: i32,
   out: usize, outLen: i32): i32 {
-  return run(key, label, labelLen, context, contextLen, true, out, outLen);
+  return run(key, label, labelLen, context, contextLen, 1, out, outLen);
 }
 
 /** The same KDF over an opaque fixed input (the form of NIST CAVP KDFCTR, counter first). */
 export function kdfCounter(key: usize, fixed: usize, fixedLen: i32, out: usize, outLen: i32): i32 {
-  return run(key, fixed, fixedLen, 0, 0, false, out, outLen);
+  return run(key, fixed, fixedLen, 0, 0, 0, out, outLen);
 }

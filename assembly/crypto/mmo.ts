@@ -11,7 +11,7 @@
 // block, so each block costs a key expansion; messages are limited to 2^32 - 1 bytes. AES here is
 // table-based (aes.ts), but MMO inputs are public in its uses (images, hash chain values).
 
-import { AES_BLOCK_LEN, AES_KEY_LEN, AES_SCHEDULE_LEN, aesEncryptBlock, aesExpandKey } from "./aes";
+import { AES_BLOCK_LEN, AES_SCHEDULE_LEN, aesEncryptBlock, aesExpandKey } from "./aes";
 import { xorBlock } from "./cmac";
 import { copyBytes, wipe } from "./util";
 
@@ -24,26 +24,28 @@ const MMO_PAD: u8 = 0x80;
 const LENGTH_FIELD_LEN: i32 = 8;
 
 const SCHEDULE = memory.data(AES_SCHEDULE_LEN, 16);
-/** Schedule of the all-zero key for oneWay, expanded on first use. */
-const ZERO_KEY = memory.data(AES_KEY_LEN, 16);
-const ZERO_SCHEDULE = memory.data(AES_SCHEDULE_LEN, 16);
 const BLOCK = memory.data(AES_BLOCK_LEN, 16);
-
-/** F(x) = AES_0(x) xor x: the one-way function of hash chains. */
-export function oneWay(input: usize, output: usize): void {
-  // Round key 1 of the zero key is 0x62636363 (SubWord(0) xor Rcon 1), never zero once built.
-  if (load<u32>(ZERO_SCHEDULE, AES_BLOCK_LEN) == 0) aesExpandKey(ZERO_KEY, ZERO_SCHEDULE);
-  aesEncryptBlock(ZERO_SCHEDULE, input, BLOCK);
-  xorBlock(BLOCK, input);
-  copyBytes(output, BLOCK, AES_BLOCK_LEN);
-  wipe(BLOCK, AES_BLOCK_LEN);
-}
+/** The padding (0x80, then up to 15 zeros) and the length field, fed through mmoUpdate. */
+const PAD = memory.data(AES_BLOCK_LEN, 16);
+const LENGTH_FIELD = memory.data(LENGTH_FIELD_LEN, 8);
 
 /** H = AES_H(block) xor block, the compression step. */
 function compress(ctx: usize, block: usize): void {
   aesExpandKey(ctx, SCHEDULE);
   aesEncryptBlock(SCHEDULE, block, ctx);
   xorBlock(ctx, block);
+}
+
+/**
+ * F(x) = AES_0(x) xor x: the one-way function of hash chains, one compression step from H = 0
+ * (the zero key is expanded per call: 176 bytes of RAM and code saved for a key expansion).
+ */
+export function oneWay(input: usize, output: usize): void {
+  wipe(BLOCK, AES_BLOCK_LEN);
+  compress(BLOCK, input);
+  copyBytes(output, BLOCK, AES_BLOCK_LEN);
+  wipe(BLOCK, AES_BLOCK_LEN);
+  wipe(SCHEDULE, AES_SCHEDULE_LEN);
 }
 
 export function mmoInit(ctx: usize): void {
@@ -69,21 +71,17 @@ export function mmoUpdate(ctx: usize, ptr: usize, len: i32): void {
 
 /** Pads, writes the 16-byte digest to `digestOut` and wipes the context. */
 export function mmoFinal(ctx: usize, digestOut: usize): void {
-  const pending = ctx + CTX_PENDING;
-  const total = load<u32>(ctx + CTX_LENGTH);
-  const held = <i32>(total & <u32>(AES_BLOCK_LEN - 1));
-  store<u8>(pending + <usize>held, MMO_PAD);
-  wipe(pending + <usize>held + 1, AES_BLOCK_LEN - held - 1);
-  // No room for the length field: pad this block out and start a block of zeros.
-  if (held + 1 > AES_BLOCK_LEN - LENGTH_FIELD_LEN) {
-    compress(ctx, pending);
-    wipe(pending, AES_BLOCK_LEN);
-  }
   // Bit length = 8 * bytes as 64 bits big-endian: high word total >> 29, low word total << 3.
-  store<u32>(pending, bswap<u32>(total >>> 29), AES_BLOCK_LEN - LENGTH_FIELD_LEN);
-  store<u32>(pending, bswap<u32>(total << 3), AES_BLOCK_LEN - 4);
-  compress(ctx, pending);
+  const total = load<u32>(ctx + CTX_LENGTH);
+  store<u32>(LENGTH_FIELD, bswap<u32>(total >>> 29));
+  store<u32>(LENGTH_FIELD, bswap<u32>(total << 3), 4);
+  // 0x80 and zeros up to 8 bytes before a block boundary (a whole block more when fewer than 9
+  // bytes are free), then the length field: mmoUpdate compresses each block as it fills.
+  store<u8>(PAD, MMO_PAD);
+  const held = <i32>(total & <u32>(AES_BLOCK_LEN - 1));
+  mmoUpdate(ctx, PAD, 1 + ((2 * AES_BLOCK_LEN - LENGTH_FIELD_LEN - 1 - held) & (AES_BLOCK_LEN - 1)));
+  mmoUpdate(ctx, LENGTH_FIELD, LENGTH_FIELD_LEN);
   copyBytes(digestOut, ctx, MMO_DIGEST_LEN);
   wipe(ctx, MMO_CTX_LEN);
-  wipe(SCHEDULE, AES_SCHEDULE_LEN);
+  wipe(LENGTH_FIELD, LENGTH_FIELD_LEN);
 }
