@@ -513,6 +513,11 @@ async function runSharesRotate(options: RotateOptions): Promise<void> {
       for (const path of files) rmSync(path, { force: true });
       throw error;
     }
+    if (files.length > 0) {
+      await store.journal("shares-written", {
+        detail: { folder: resolve(options.shareDir as string), count: files.length, generation },
+      });
+    }
     removeSession(options.db);
     if (options.json) {
       printJson({ generation, shares, threshold, shareFiles: files.length ? files : undefined,
