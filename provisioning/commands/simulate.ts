@@ -292,6 +292,7 @@ export function registerSimulateCommands(program: Command): void {
       if (report !== undefined && options.report !== undefined) {
         try {
           writeFileSync(options.report, report);
+          process.stderr.write(`predist: report written to ${options.report}\n`);
         } catch (error) {
           throw new CliError(EXIT.INVALID_INPUT, `--report: cannot write ${options.report} ` +
             `(${(error as NodeJS.ErrnoException).code ?? "error"})`);
