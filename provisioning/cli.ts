@@ -8,6 +8,7 @@ import { registerAuthorityCommands } from "./commands/authority.js";
 import { registerStoreCommands } from "./commands/store.js";
 import { registerSerialCommands } from "./commands/serial.js";
 import { registerSimulateCommands } from "./commands/simulate.js";
+import { registerDemoCommands } from "./commands/demo.js";
 
 /** Help headings, by task. Each command file puts its commands under one of these. */
 export const GROUP = {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerStoreCommands(program);
   registerSerialCommands(program);
   registerSimulateCommands(program);
+  registerDemoCommands(program);
 
   program.addHelpText(
     "after",
