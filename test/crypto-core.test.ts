@@ -494,7 +494,7 @@ describe("AES block counter (aesBlockCount counts every block encryption)", () =
     expect(w.fn.aesBlockCount()).toBe(0);
   });
 
-  it("CMAC of n message blocks costs n + 1 (RFC 4493 section 2.4: n CBC steps, L = AES_K(0))", () => {
+  it("CMAC of n blocks costs n + 1 (RFC 4493 section 2.4: n CBC steps, L = AES_K(0))", () => {
     for (const len of [0, 1, 15, 16, 17, 32, 33, 64, 127]) {
       // RFC 4493 section 2.4 step 2: n = ceil(len / 16), and n = 1 for the empty message.
       const n = Math.max(1, blocksOf(len));
@@ -526,7 +526,7 @@ describe("AES block counter (aesBlockCount counts every block encryption)", () =
     }
   });
 
-  it("CCM* costs B_0, the AAD blocks with l(a), the payload twice and A_0 (RFC 3610 section 2)", () => {
+  it("CCM* costs B_0, AAD blocks with l(a), the payload twice, A_0 (RFC 3610 section 2)", () => {
     const cases: [number, number, CcmTagLen][] = [
       [0, 0, 4], [0, 20, 8], [14, 0, 16], [15, 16, 8], [30, 33, 16], [5, 16, 0], [0, 40, 0],
     ];

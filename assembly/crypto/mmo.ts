@@ -79,7 +79,8 @@ export function mmoFinal(ctx: usize, digestOut: usize): void {
   // bytes are free), then the length field: mmoUpdate compresses each block as it fills.
   store<u8>(PAD, MMO_PAD);
   const held = <i32>(total & <u32>(AES_BLOCK_LEN - 1));
-  mmoUpdate(ctx, PAD, 1 + ((2 * AES_BLOCK_LEN - LENGTH_FIELD_LEN - 1 - held) & (AES_BLOCK_LEN - 1)));
+  const padLen = 1 + ((2 * AES_BLOCK_LEN - LENGTH_FIELD_LEN - 1 - held) & (AES_BLOCK_LEN - 1));
+  mmoUpdate(ctx, PAD, padLen);
   mmoUpdate(ctx, LENGTH_FIELD, LENGTH_FIELD_LEN);
   copyBytes(digestOut, ctx, MMO_DIGEST_LEN);
   wipe(ctx, MMO_CTX_LEN);
