@@ -216,6 +216,28 @@ describe("emulator with the real node.wasm", () => {
     expect(other.bytes).not.toEqual(first.bytes);
   });
 
+  it("links two provisioned nodes over the medium, and counts their AES work", async () => {
+    const { buildImage, createAuthority } = await import("../host/authority/index.js");
+    const { linkedPeers, provision } = await import("../host/protocol/testing.js");
+    // Rings of 10 from a pool of 20: 1 - C(10,10)/C(20,10) = 0.99999: they share a key.
+    const authority = createAuthority({ scheme: "eg", pool: 20, ring: 10, insecureSeed: "pair" });
+    const emu = new Emulator({ seed: "pair", radio: { range: 10 } });
+    const a = emu.addNode({ id: 5, position: { x: 0, y: 0 } });
+    const b = emu.addNode({ id: 9, position: { x: 5, y: 0 } });
+    provision(a, buildImage(authority, 5));
+    provision(b, buildImage(authority, 9));
+    authority.destroy();
+    emu.bootAll();
+    const before = [a.aesBlocks(), b.aesBlocks()];
+    emu.run(5_000);
+    expect(linkedPeers(a)).toEqual([9]);
+    expect(linkedPeers(b)).toEqual([5]);
+    expect(a.aesBlocks()!).toBeGreaterThan(before[0] ?? 0);
+    expect(b.aesBlocks()!).toBeGreaterThan(before[1] ?? 0);
+    expect(emu.air(5).framesSent).toBeGreaterThan(0);
+    expect(emu.crashes).toEqual([]);
+  });
+
   it("keeps the network running when one node crashes, and reports the crash", () => {
     const reported: number[] = [];
     const emu = new Emulator({ firmware: probe, seed: "crash", radio: { range: 100 },
