@@ -35,6 +35,7 @@ export const ERR_NET_CHAIN: i32 = 45; // a disclosed key does not hash to the ve
 export const ERR_NET_STALE: i32 = 46; // a revocation for an interval already disclosed
 export const ERR_NET_DUPLICATE: i32 = 47; // a frame already processed (path ID, HELLO part)
 export const ERR_NET_UNKNOWN_TYPE: i32 = 48; // a frame type this node does not know
+export const ERR_NET_INTERVAL: i32 = 49; // a revocation for an interval the chain cannot verify
 
 // 64-95: factory flash protocol (serial receiver, slots, end-of-line check).
 export const ERR_FLASH: i32 = 64; // a flash read, write or erase failed

@@ -29,6 +29,7 @@ export const STATUS_TEXT: ReadonlyMap<number, string> = new Map([
   [46, "a revocation for an interval already disclosed"],
   [47, "a frame already processed"],
   [48, "a frame type this node does not know"],
+  [49, "a revocation for an interval beyond what the chain can verify"],
   [64, "a flash read, write or erase failed on the node"],
   [65, "the node's flash cannot hold two image slots and the commit records"],
   [66, "the image length is zero or larger than a slot"],

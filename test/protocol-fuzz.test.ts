@@ -21,7 +21,7 @@ describe("radio handler fuzzing", () => {
       // of the handlers whose valid frames can be accepted (fresh HELLO, LINK_INIT, DATA under
       // the link key, the next chain key) at least now and then.
       expect(outcome.framesSent).toBeGreaterThan(0);
-      if (["hello", "linkInit", "data", "disclose"].includes(handler)) {
+      if (["hello", "linkInit", "data", "revoke", "disclose"].includes(handler)) {
         expect(outcome.validAccepted).toBeGreaterThan(outcome.valid / 10);
       }
     }, 120_000);

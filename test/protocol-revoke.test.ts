@@ -23,6 +23,9 @@ const ERR_NET_NOT_LINKED = 43;
 const ERR_NET_REVOKED = 44;
 const ERR_NET_CHAIN = 45;
 const ERR_NET_STALE = 46;
+const ERR_NET_INTERVAL = 49;
+/** CHAIN_STEPS_MAX of assembly/net/config.ts. */
+const CHAIN_STEPS_MAX = 64;
 const SLOT_BYTES = 32_768;
 
 type Authority = ReturnType<typeof createAuthority>;
@@ -217,6 +220,27 @@ describe("revocation: refusals", () => {
     expect(linkedPeers(a)).toEqual([sides[1].node.id]);
     // The buffered REVOKE survives the bad disclosures and applies with the true key.
     expect(a.deliverRadio(encodeDisclosure(2, authority.chainKey(2)))).toBe(OK);
+    expect(netStatus(a, NET_STATUS.revocations)).toBe(1);
+    expect(netStatus(a, NET_STATUS.ringKeys)).toBe(7);
+  });
+
+  it("REVOKEs too far ahead are refused and later ones cannot crowd out the next interval's", () => {
+    const { authority, sides, used } = linkedPair("rev-crowd");
+    const a = sides[0].node;
+    const far = encodeRevocation({ interval: CHAIN_STEPS_MAX + 1, revokedNodes: [],
+      revokedKeys: [used] }, authority.chainKey(CHAIN_STEPS_MAX + 1))[0];
+    expect(a.deliverRadio(far)).toBe(ERR_NET_INTERVAL);
+    // Two (forged) REVOKEs for interval 50 fill the buffer; the real one for interval 1 still
+    // takes a slot, and applies when K_1 is disclosed.
+    for (const id of [900, 901]) {
+      const forged = encodeRevocation({ interval: 50, revokedNodes: [], revokedKeys: [id] },
+        authority.chainKey(49))[0];
+      expect(a.deliverRadio(forged)).toBe(OK);
+    }
+    const real = encodeRevocation({ interval: 1, revokedNodes: [], revokedKeys: [used] },
+      authority.chainKey(1))[0];
+    expect(a.deliverRadio(real)).toBe(OK);
+    expect(a.deliverRadio(encodeDisclosure(1, authority.chainKey(1)))).toBe(OK);
     expect(netStatus(a, NET_STATUS.revocations)).toBe(1);
     expect(netStatus(a, NET_STATUS.ringKeys)).toBe(7);
   });

@@ -10,18 +10,17 @@
 // intervals it has itself seen disclosed (see docs/protocol.md).
 
 import { flashRead } from "../hal";
-import { OK, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_CHAIN, ERR_NET_TAG,
+import { OK, ERR_HAL, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_INTERVAL, ERR_NET_CHAIN, ERR_NET_TAG,
   ERR_NET_NOT_FOR_US } from "../status";
-import { constantTimeEqual, wipe, crc32Update, MMO_CTX_LEN, CMAC_CTX_LEN } from "../crypto/index";
-import { stageBegin, stageWrite, stageCommit } from "../storage/slots";
+import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
+import { stageBegin, stageWrite, stageCommit, stagedCrc, stagedReadBack } from "../storage/slots";
 import { getU32, putU32, copy } from "./bytes";
-import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal, netMmoInit,
-  netMmoUpdate, netMmoFinal } from "./cost";
+import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
 import { FRAME_MAX, KEY_LEN, TAG_LEN, REVOKE_FIXED_LEN, DISCLOSE_LEN, REVOKE_SLOTS,
   CHAIN_STEPS_MAX, AUTHORITY_ID, BROADCAST_ID } from "./config";
 import { ringReady, ringBoot, ringAnchorAddr, ringFind, ringCount, ringIdAt, ringImageAddr,
-  ringRecordLen, ringErasableOffset, ringErasableLen, ringNodeKey, ringScheme, SCHEME_EG,
-  SCHEME_QCOMPOSITE, TRAILER_LEN, TRAILER_TAG_LEN, TRAILER_CRC_LEN } from "../ring/store";
+  ringRecordLen, ringNodeKey, ringScheme, SCHEME_EG, SCHEME_QCOMPOSITE, TRAILER_LEN,
+  TRAILER_TAG_LEN, TRAILER_CRC_LEN } from "../ring/store";
 import { dropRevokedLinks } from "./node";
 
 /**
@@ -84,15 +83,28 @@ export function revokeFrame(f: usize, len: i32): i32 {
   if (status != OK) return status;
   const interval = getU32(f + 9);
   if (interval <= verifiedInterval) return ERR_NET_STALE;
+  // A disclosure further ahead could not be verified (CHAIN_STEPS_MAX), so neither could this.
+  if (interval - verifiedInterval > <u32>CHAIN_STEPS_MAX) return ERR_NET_INTERVAL;
+  // A free slot, else the one of the latest interval if this one is disclosed sooner: forged
+  // REVOKEs far ahead cannot hold the buffer against the next interval's.
+  let chosen: usize = 0;
+  let latest = interval;
   for (let i = 0; i < REVOKE_SLOTS; i++) {
     const slot = slots + <usize>(i * SLOT_LEN);
     if (load<u8>(slot) == 0) {
-      store<u8>(slot, <u8>len);
-      copy(slot + 1, f, len);
-      return OK;
+      chosen = slot;
+      break;
+    }
+    const held = getU32(slot + 10);
+    if (held > latest) {
+      latest = held;
+      chosen = slot;
     }
   }
-  return ERR_NO_SPACE;
+  if (chosen == 0) return ERR_NO_SPACE;
+  store<u8>(chosen, <u8>len);
+  copy(chosen + 1, f, len);
+  return OK;
 }
 
 /** DISCLOSE: checks the chain key, then verifies and applies the buffered REVOKEs. */
@@ -170,9 +182,8 @@ function applyRevocation(frame: usize): i32 {
 const CHUNK_LEN: i32 = 64;
 const chunk = memory.data(CHUNK_LEN, 16);
 const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
-const mmoCtx = memory.data(MMO_CTX_LEN, 16);
 const digest = memory.data(KEY_LEN, 16);
-const nodeKeyCopy = memory.data(KEY_LEN, 16);
+const nodeKey = memory.data(KEY_LEN, 16);
 const OFF_IMAGE_LEN: i32 = 12;
 const OFF_RING_SIZE: i32 = 24;
 const OFF_RECORD_COUNT: i32 = 44;
@@ -180,50 +191,42 @@ const OFF_RING_OFFSET: usize = 52;
 const HEADER_PATCH_END: i32 = 48;
 
 let outAt: i32 = 0;
-let outCrc: u32 = 0;
-let crcEnd: i32 = 0;
 let writeStatus: i32 = OK;
 
-/** Appends `len` bytes at `ptr` to the staged image, feeding CRC, CMAC and MMO digest. */
+/** Appends `len` bytes at `ptr` to the staged image and feeds them to the trailer's CMAC. */
 function emit(ptr: usize, len: i32): void {
-  if (writeStatus != OK) return;
-  // The trailer input reads the erasable region as zeros; the digest covers the bytes as stored.
-  netMmoUpdate(mmoCtx, ptr, len);
-  writeStatus = stageWrite(<u32>outAt, ptr, len);
-  const eOff = ringErasableOffset();
-  const eLen = ringErasableLen();
-  for (let i = 0; i < len; i++) {
-    const pos = outAt + i;
-    if (eLen != 0 && pos >= eOff && pos < eOff + eLen) store<u8>(ptr + <usize>i, 0);
-  }
-  const crcLen = min(len, crcEnd - outAt);
-  if (crcLen > 0) outCrc = crc32Update(outCrc, ptr, crcLen);
+  if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, ptr, len);
   netCmacUpdate(cmacCtx, ptr, len);
   outAt += len;
 }
 
+/**
+ * Stages the image without the revoked records (eg and q-composite: no erasable region), its
+ * trailer recomputed (CRC-32 of the staged bytes from the slots API, CMAC streamed as written),
+ * and commits it under the digest the slots API reads back; then re-reads the ring.
+ */
 function rewriteImage(): i32 {
   const oldAddr = ringImageAddr();
   const recordLen = ringRecordLen();
   const count = ringCount();
   let kept = 0;
   for (let i = 0; i < count; i++) if (!keyRevoked(ringIdAt(i))) kept++;
-  if (flashRead(oldAddr, chunk, CHUNK_LEN) != 0) return ERR_NO_SPACE;
+  if (flashRead(oldAddr, chunk, CHUNK_LEN) != 0 || !ringNodeKey(nodeKey)) return ERR_HAL;
   const ringOffset = <i32>load<u32>(chunk + OFF_RING_OFFSET);
   const newLen = ringOffset + kept * recordLen + TRAILER_LEN;
-  crcEnd = newLen - TRAILER_LEN;
   outAt = 0;
-  outCrc = 0;
   writeStatus = stageBegin(newLen);
-  if (writeStatus != OK) return writeStatus;
-  copy(nodeKeyCopy, ringNodeKey(), KEY_LEN);
-  netMmoInit(mmoCtx);
-  netCmacInit(cmacCtx, nodeKeyCopy);
+  if (writeStatus != OK) {
+    wipe(nodeKey, KEY_LEN);
+    return writeStatus;
+  }
+  netCmacInit(cmacCtx, nodeKey);
+  wipe(nodeKey, KEY_LEN);
 
   // Header and fixed sections, with image length, ring size and record count patched.
   for (let at = 0; at < ringOffset; at += CHUNK_LEN) {
     const len = min(CHUNK_LEN, ringOffset - at);
-    if (flashRead(oldAddr + <u32>at, chunk, len) != 0) writeStatus = ERR_NO_SPACE;
+    if (flashRead(oldAddr + <u32>at, chunk, len) != 0) writeStatus = ERR_HAL;
     if (at == 0 && len >= HEADER_PATCH_END) {
       store<u32>(chunk + <usize>OFF_IMAGE_LEN, <u32>newLen);
       store<u32>(chunk + <usize>OFF_RING_SIZE, <u32>kept);
@@ -235,23 +238,19 @@ function rewriteImage(): i32 {
   const ringAddr = oldAddr + <u32>ringOffset;
   for (let i = 0; i < count; i++) {
     if (flashRead(ringAddr + <u32>(i * recordLen), chunk, min(recordLen, CHUNK_LEN)) != 0) {
-      writeStatus = ERR_NO_SPACE;
+      writeStatus = ERR_HAL;
     }
     if (keyRevoked(load<u32>(chunk))) continue;
     emit(chunk, recordLen);
   }
-  wipe(chunk, CHUNK_LEN);
-  // Trailer: CRC-32, then the CMAC over everything before the tag.
-  store<u32>(chunk, outCrc);
+  // Trailer: CRC-32 of what was staged, then the CMAC over everything before the tag.
+  store<u32>(chunk, stagedCrc(newLen - TRAILER_LEN));
   emit(chunk, TRAILER_CRC_LEN);
   netCmacFinal(cmacCtx, chunk);
-  outAt = newLen - TRAILER_TAG_LEN;
-  netMmoUpdate(mmoCtx, chunk, TRAILER_TAG_LEN);
   if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, chunk, TRAILER_TAG_LEN);
   wipe(chunk, CHUNK_LEN);
-  wipe(nodeKeyCopy, KEY_LEN);
-  netMmoFinal(mmoCtx, digest);
   if (writeStatus != OK) return writeStatus;
+  if (!stagedReadBack(digest)) return ERR_HAL;
   const status = stageCommit(digest);
   if (status != OK) return status;
   imageRewrites++;

@@ -1,7 +1,7 @@
 // Ring store: the node's view of its provisioning image (docs/image-format.md, format version 1)
-// read in place from the active flash slot. At boot the whole image is streamed once through
-// CRC-32 and CMAC under the node key (the trailer); until both hold, every key operation answers
-// ERR_UNPROVISIONED. Key lookup by ID is a binary search over the sorted records in flash, one
+// read in place from the active flash slot. At boot the header is checked and the whole image is
+// streamed once through CRC-32 and CMAC under the node key (the trailer, by assembly/storage/image);
+// until both hold, every key operation answers ERR_UNPROVISIONED. The node key is not kept in RAM. Key lookup by ID is a binary search over the sorted records in flash, one
 // 4-byte ID read per step and one 16-byte key read at the end: the ring is never copied to RAM.
 //
 // Threat model limits: the trailer shows the image came from the holder of the node key (the
@@ -10,8 +10,8 @@
 import { flashRead, flashWrite } from "../hal";
 import { activeImageAddr, activeImageLen } from "../storage/slots";
 import { OK, ERR_UNPROVISIONED, ERR_HAL } from "../status";
-import { crc32Update, constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
-import { netCmacInit, netCmacUpdate, netCmacFinal } from "../net/cost";
+import { crc32Update, wipe } from "../crypto/index";
+import { imageCrcValid, imageTagValid, imageNodeKey } from "../storage/image";
 import { ERR_NET_IMAGE_FORMAT, ERR_NET_IMAGE_CRC, ERR_NET_IMAGE_TAG } from "../status";
 
 export const IMAGE_MAGIC: u32 = 0x494b4450;
@@ -52,14 +52,7 @@ const OFF_ANCHOR_OFFSET: usize = 60;
 const OFF_ERASABLE_OFFSET: usize = 64;
 const OFF_ERASABLE_LEN: usize = 68;
 
-/** Bytes streamed per flash read while checking the trailer. */
-const CHUNK_LEN: i32 = 64;
-
 const header = memory.data(IMAGE_HEADER_LEN, 8);
-const chunk = memory.data(CHUNK_LEN, 8);
-const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
-const nodeKey = memory.data(RING_KEY_LEN, 16);
-const tag = memory.data(TRAILER_TAG_LEN, 16);
 const idBuf = memory.data(4, 4);
 
 let ready = false;
@@ -80,15 +73,6 @@ let bootStatus: i32 = ERR_UNPROVISIONED;
 
 function hdrU32(off: usize): u32 {
   return load<u32>(header + off);
-}
-
-/** Zeroes the part of `chunk` (image bytes [at, at + len)) that lies in the erasable region. */
-function maskErasable(at: i32, len: i32): void {
-  if (erasableLen == 0) return;
-  for (let i = 0; i < len; i++) {
-    const pos = at + i;
-    if (pos >= erasableOffset && pos < erasableOffset + erasableLen) store<u8>(chunk + <usize>i, 0);
-  }
 }
 
 /** Reads and checks the active image; returns OK or the first reason it is refused. */
@@ -139,31 +123,9 @@ function check(): i32 {
   erasableLen = <i32>eLen;
 
   // Trailer: CRC-32 over [0, len - 20), CMAC under the node key over [0, len - 16), both with the
-  // erasable region read as zeros (docs/image-format.md, "Trailer").
-  if (flashRead(imageAddr + keyOff, nodeKey, RING_KEY_LEN) != 0) return ERR_UNPROVISIONED;
-  const crcEnd = imageLen - TRAILER_LEN;
-  const tagEnd = imageLen - TRAILER_TAG_LEN;
-  let crc: u32 = 0;
-  netCmacInit(cmacCtx, nodeKey);
-  for (let at = 0; at < tagEnd; at += CHUNK_LEN) {
-    const len = min(CHUNK_LEN, tagEnd - at);
-    if (flashRead(imageAddr + <u32>at, chunk, len) != 0) {
-      wipe(cmacCtx, CMAC_CTX_LEN);
-      wipe(nodeKey, RING_KEY_LEN);
-      return ERR_UNPROVISIONED;
-    }
-    maskErasable(at, len);
-    const crcLen = min(len, crcEnd - at);
-    if (crcLen > 0) crc = crc32Update(crc, chunk, crcLen);
-    netCmacUpdate(cmacCtx, chunk, len);
-  }
-  netCmacFinal(cmacCtx, tag);
-  if (flashRead(imageAddr + <u32>crcEnd, chunk, TRAILER_LEN) != 0) return ERR_UNPROVISIONED;
-  const crcOk = load<u32>(chunk) == crc;
-  const tagOk = constantTimeEqual(tag, chunk + <usize>TRAILER_CRC_LEN, TRAILER_TAG_LEN);
-  wipe(tag, TRAILER_TAG_LEN);
-  if (!crcOk) return ERR_NET_IMAGE_CRC;
-  if (!tagOk) return ERR_NET_IMAGE_TAG;
+  // erasable region read as zeros (docs/image-format.md, "Trailer"): assembly/storage/image.
+  if (!imageCrcValid(imageAddr, imageLen)) return ERR_NET_IMAGE_CRC;
+  if (!imageTagValid(imageAddr, imageLen)) return ERR_NET_IMAGE_TAG;
   return OK;
 }
 
@@ -172,7 +134,6 @@ export function ringBoot(): i32 {
   ready = false;
   const status = check();
   if (status != OK) {
-    wipe(nodeKey, RING_KEY_LEN);
     recordCount = 0;
     bootStatus = status;
     return status;
@@ -239,9 +200,9 @@ export function ringRecordLen(): i32 {
   return recordLen;
 }
 
-/** The node key (for rewriting the trailer); only valid while ready. */
-export function ringNodeKey(): usize {
-  return nodeKey;
+/** Copies the node key (for rewriting the trailer) to `out`; false when not available. */
+export function ringNodeKey(out: usize): bool {
+  return ready && imageNodeKey(imageAddr, imageLen, out);
 }
 
 /** ID of record `index` (0 when out of range or unprovisioned). */
