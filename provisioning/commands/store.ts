@@ -3,23 +3,18 @@
 // or with --json one JSON document, and fails with a CliError naming the value and what to do.
 // docs/store.md and docs/custody.md describe what they keep and guarantee.
 
-import { createHash, randomBytes, scryptSync } from "node:crypto";
-import { gcm } from "@noble/ciphers/aes.js";
-import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import {
   checkSchemeParams,
   createAuthority,
-  type Authority,
   type SchemeParams,
 } from "../../host/authority/index.js";
 import { wipe } from "../../host/crypto/index.js";
 import { GROUP } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
-import { encodeDisclosure, encodeRevocation } from "../../host/protocol/index.js";
 import {
   openStore,
   NODE_STATES,
@@ -28,9 +23,9 @@ import {
   type Store,
 } from "../store/index.js";
 import { analyseCapture, type Exposure } from "../store/exposure.js";
+import { buildRevocation, nextRevocationInterval } from "../store/revocation.js";
 import { DEFAULT_DB } from "../store/index.js";
 import {
-  authorityOptions,
   obtainKek,
   obtainMaster,
   openAuthority,
@@ -38,6 +33,7 @@ import {
   requireAuthority,
   type KekOptions,
 } from "../custody/index.js";
+import { exportSecrets } from "../custody/export.js";
 import { newCustody, openMaster, verifyShares } from "../custody/seal.js";
 import { DEFAULT_TTL_MS, MAX_TTL_MS, removeSession, writeSession } from "../custody/session.js";
 import { AUTHORITY_ID_LEN } from "../custody/share-code.js";
@@ -50,12 +46,6 @@ const MASTER_LEN = 32;
 const INSECURE_SEED_DOMAIN = "predist insecure init seed v1:";
 const SHARE_FILE_MODE = 0o600;
 const SHARE_DIR_MODE = 0o700;
-const EXPORT_LABEL = "predist-export-v1";
-const EXPORT_SALT_LEN = 16;
-const MIN_PASSPHRASE = 12;
-const MAX_PASSPHRASE_FILE = 4096;
-/** scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB, about 0.1 s here (RFC 7914 section 2 guidance). */
-const SCRYPT_PARAMS = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 // ---- shared helpers --------------------------------------------------------------------------
 
@@ -692,49 +682,16 @@ async function runRevoke(options: RevokeOptions): Promise<void> {
       }
     }
     const { record } = await requireAuthority(store);
-    const anchor = (record.params.anchor ?? {}) as { chainLength?: number };
-    const used = (await store.readJournal({ event: "revoked" })).map(
-      (r) => Number((JSON.parse(r.detail) as { interval?: number }).interval ?? 0),
-    );
-    const interval = Math.max(0, ...used) + 1;
-    if (interval > (anchor.chainLength ?? 0)) {
-      throw new CliError(
-        EXIT.STORE,
-        `the μTESLA chain is spent: revocation interval ${interval} is beyond its length ` +
-          `${anchor.chainLength}`,
-        "start a new authority with a longer --chain-length",
-      );
-    }
+    const interval = await nextRevocationInterval(store, record);
     const { authority } = await openAuthority(store, kekOptions(options, !options.json));
-    let frames: Uint8Array[];
-    let disclose: Uint8Array;
-    let exposure: Exposure;
+    let built: Awaited<ReturnType<typeof buildRevocation>>;
     try {
-      // Earlier revoked nodes count too: a polynomial breaks on the total captured.
-      const earlier = (await store.listNodes({ state: "revoked" })).map((n) => n.nodeId);
-      exposure = analyseCapture(authority, await store.listNodes(), [...earlier, ...ids]);
-      const chainKey = authority.chainKey(interval);
-      frames = encodeRevocation(
-        { interval, revokedNodes: ids, revokedKeys: exposure.revokedKeyIds },
-        chainKey,
-      );
-      disclose = encodeDisclosure(interval, chainKey);
-      wipe(chainKey);
+      built = await buildRevocation(store, authority, record, ids, interval);
     } finally {
       authority.destroy();
     }
+    const { document, exposure, frames } = built;
     const path = options.out ?? `revocation-${interval}.json`;
-    const document = {
-      format: "predist-revocation-v1",
-      authorityId: record.authorityId,
-      interval,
-      revokedNodes: ids,
-      revokedKeyIds: exposure.revokedKeyIds,
-      revoke: frames.map(hex),
-      // DISCLOSE carries K_i: send it only after every REVOKE frame of the interval went out.
-      disclose: hex(disclose),
-      linksToRekey: exposure.linksToRekey,
-    };
     try {
       writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`, {
         mode: SHARE_FILE_MODE,
@@ -747,7 +704,6 @@ async function runRevoke(options: RevokeOptions): Promise<void> {
         "give a new file name with --out",
       );
     }
-    wipe(disclose);
     try {
       await store.revokeNodes(ids, options.reason, {
         interval,
@@ -759,12 +715,12 @@ async function runRevoke(options: RevokeOptions): Promise<void> {
       throw error;
     }
     if (options.json) {
-      printJson({ ...document, disclose: undefined, file: path, frames: frames.length });
+      printJson({ ...document, disclose: undefined, file: path, frames });
       return;
     }
     out(`${paint.ok("revoked")} node${ids.length > 1 ? "s" : ""} ${ids.join(", ")} ` +
       `(interval ${interval}); ${exposure.revokedKeyIds.length} key IDs revoked`);
-    out(`broadcast written to ${path}: ${frames.length} REVOKE frame(s), then DISCLOSE`);
+    out(`broadcast written to ${path}: ${frames} REVOKE frame(s), then DISCLOSE`);
     out(`${exposure.linksToRekey} key-sharing pair(s) must re-key`);
   });
 }
@@ -806,7 +762,11 @@ async function runExport(options: ExportOptions): Promise<void> {
     let secretsPath: string | undefined;
     if (options.withSecrets) {
       secretsPath = join(options.out, "secrets.enc.json");
-      const envelope = await exportSecrets(store, options, nodes);
+      const envelope = await exportSecrets(store, {
+        kek: kekOptions(options, !options.json),
+        passphraseFile: options.passphraseFile,
+        nodes,
+      });
       writeFileSync(secretsPath, `${JSON.stringify(envelope, null, 2)}\n`, {
         mode: SHARE_FILE_MODE,
       });
@@ -826,94 +786,6 @@ async function runExport(options: ExportOptions): Promise<void> {
     out(`${paint.ok("exported")} ${nodes.length} nodes to ${options.out}:`);
     out(`  ${basePath}\n  ${manifestPath}${secretsPath ? `\n  ${secretsPath} (encrypted)` : ""}`);
   });
-}
-
-/** Node keys and the μTESLA chain, encrypted under a passphrase (scrypt) or a KEK-derived key. */
-async function exportSecrets(
-  store: Store,
-  options: ExportOptions,
-  nodes: NodeRecord[],
-): Promise<Record<string, unknown>> {
-  const { record, seal } = await requireAuthority(store);
-  const salt = new Uint8Array(randomBytes(EXPORT_SALT_LEN));
-  // One gathering of shares (or the session) serves both the authority and a KEK-derived key.
-  const kek = await obtainKek(store, kekOptions(options, !options.json));
-  let key: Uint8Array;
-  let kdf: Record<string, unknown>;
-  let authority: Authority;
-  try {
-    const master = openMaster(seal, kek, record.authorityId);
-    authority = createAuthority({ ...authorityOptions(record), master });
-    wipe(master);
-    if (options.passphraseFile) {
-      const passphrase = readBounded(options.passphraseFile, MAX_PASSPHRASE_FILE).trimEnd();
-      if (passphrase.length < MIN_PASSPHRASE) {
-        authority.destroy();
-        throw new CliError(
-          EXIT.INVALID_INPUT,
-          `passphrase in ${options.passphraseFile} has ${passphrase.length} characters`,
-          `use at least ${MIN_PASSPHRASE} characters`,
-        );
-      }
-      key = new Uint8Array(scryptSync(passphrase, salt, 32, SCRYPT_PARAMS));
-      kdf = { name: "scrypt", N: SCRYPT_PARAMS.N, r: SCRYPT_PARAMS.r, p: SCRYPT_PARAMS.p,
-        salt: hex(salt) };
-    } else {
-      key = hkdf(sha256, kek, salt, new TextEncoder().encode(EXPORT_LABEL), 32);
-      kdf = { name: "hkdf-sha256-kek", generation: seal.generation, salt: hex(salt),
-        info: EXPORT_LABEL };
-    }
-  } finally {
-    wipe(kek);
-  }
-  const anchor = record.params.anchor as { chainLength: number };
-  let plaintext: Uint8Array;
-  try {
-    const tip = authority.chainKey(anchor.chainLength);
-    const body = {
-      chainLength: anchor.chainLength,
-      chainTip: hex(tip),
-      nodeKeys: nodes
-        .filter((n) => n.state !== "retired" && n.state !== "planned")
-        .map((n) => {
-          const k = authority.nodeKey(n.nodeId);
-          const text = hex(k);
-          wipe(k);
-          return { nodeId: n.nodeId, nodeKey: text };
-        }),
-    };
-    wipe(tip);
-    plaintext = new TextEncoder().encode(JSON.stringify(body));
-  } finally {
-    authority.destroy();
-  }
-  const nonce = new Uint8Array(randomBytes(12));
-  const aad = new TextEncoder().encode(`${EXPORT_LABEL}\0${record.authorityId}`);
-  const sealed = gcm(key, nonce, aad).encrypt(plaintext);
-  wipe(key, plaintext);
-  return {
-    format: "predist-secrets-v1",
-    authorityId: record.authorityId,
-    kdf,
-    cipher: "aes-256-gcm",
-    aad: `${EXPORT_LABEL}\\0<authorityId>`,
-    nonce: hex(nonce),
-    ciphertext: hex(sealed),
-  };
-}
-
-function readBounded(path: string, max: number): string {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new CliError(EXIT.INVALID_INPUT, `file ${path} does not exist`, "check the path");
-  }
-  if (size > max) {
-    throw new CliError(EXIT.INVALID_INPUT, `file ${path} is ${size} bytes, more than ${max}`,
-      "give the file that holds only the passphrase");
-  }
-  return readFileSync(path, "utf8");
 }
 
 // ---- registration ----------------------------------------------------------------------------
