@@ -20,6 +20,7 @@ import {
   STATUS_CRASHED,
   STATUS_OFF,
   Scheduler,
+  compileFirmware,
   loadFirmware,
   type Firmware,
 } from "../host/emulator/index.js";
@@ -298,6 +299,41 @@ describe("radio, log, random, crashes", () => {
     expect(node.deliverUart(cmd(11))).toBe(STATUS_CRASHED);
     expect(node.crash).toMatchObject({ kind: "hal" });
     expect(node.crash?.reason).toMatch(/radio_send/);
+  });
+
+  it("records a trap in the module's start function as a crash at instantiation", async () => {
+    const wabt = await (await import("wabt")).default();
+    const parsed = wabt.parseWat("start-trap.wat", `(module
+      (memory (export "memory") 1 1)
+      (func $start unreachable) (start $start)
+      (func (export "inbox") (result i32) (i32.const 0))
+      (func (export "boot") (result i32) (i32.const 0))
+      (func (export "on_radio") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "on_uart") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "on_timer") (param i32) (result i32) (i32.const 0)))`);
+    const firmware = compileFirmware(parsed.toBinary({}).buffer, "start-trap");
+    parsed.destroy();
+    const node = new EmulatedNode({ firmware });
+    expect(node.boot()).toBe(STATUS_CRASHED);
+    expect(node.crash).toMatchObject({ kind: "trap", during: "instantiate" });
+  });
+
+  it("refuses a re-entrant boot from inside an import", () => {
+    let inner: unknown;
+    const node: EmulatedNode = new EmulatedNode({
+      firmware: probe,
+      uart: () => {
+        try {
+          node.boot();
+        } catch (error) {
+          inner = error;
+        }
+      },
+    });
+    node.boot();
+    node.deliverUart(cmd(10));
+    expect(String(inner)).toMatch(/re-entrant/);
+    expect(node.state).toBe("running");
   });
 
   it("refuses a re-entrant export call from inside an import", () => {

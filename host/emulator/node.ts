@@ -205,10 +205,21 @@ export class EmulatedNode implements RadioEndpoint {
 
   /** Powers the node up: a new instance of the firmware with the same flash, then boot(). */
   boot(): number {
+    if (this.running !== undefined) {
+      throw new Error(`node ${this.id}: boot called while ${this.running} runs (re-entrant)`);
+    }
     this.stopAllTimers();
     this.crash = undefined;
-    this.running = undefined;
-    const instance = new WebAssembly.Instance(this.firmware.module, { [HAL_MODULE]: this.hal() });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.firmware.module, { [HAL_MODULE]: this.hal() });
+    } catch (error) {
+      // A start function that traps; a LinkError (import signature mismatch) is the host's.
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      this.state = "running";
+      this.markCrashed("instantiate", "trap", undefined, error.message);
+      return STATUS_CRASHED;
+    }
     this.exports = instance.exports as unknown as FirmwareExports;
     this.memory = this.exports.memory;
     this.view = new Uint8Array(this.memory.buffer);
