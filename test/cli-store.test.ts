@@ -242,5 +242,13 @@ describe("revoke and export", () => {
     expect(JSON.parse(lines[2])).toMatchObject({ nodeId: 3, state: "revoked" });
     const refused = await run("export", "--db", db, "--out", exportDir, "--with-secrets");
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--with-secrets needs exactly one of --passphrase-file");
+    // A short passphrase is refused before any share is asked for (else this would be exit 10).
+    const short = join(dir, "short.txt");
+    writeFileSync(short, "hunter2\n");
+    const weak = await run("export", "--db", db, "--out", exportDir, "--with-secrets",
+      "--passphrase-file", short);
+    expect(weak.code).toBe(3);
+    expect(weak.stderr).toContain(`passphrase in ${short} has 7 characters`);
   });
 });
