@@ -28,6 +28,8 @@ const ERASED = 0xff;
 /** Largest page and flash the emulator accepts: keeps a typo from allocating gigabytes. */
 const PAGE_SIZE_MAX = 65_536;
 const FLASH_BYTES_MAX = 16 * 1024 * 1024;
+/** Reads up to this many bytes are copied in a loop rather than through a subarray. */
+const SHORT_COPY_MAX = 64;
 
 export type NorMode = "and" | "strict";
 
@@ -121,10 +123,20 @@ export class Flash {
 
   /** HAL-side read into `out`; returns a HAL status. */
   readInto(addr: number, out: Uint8Array): number {
-    if (!this.inRange(addr, out.length)) return HAL_ERR_RANGE;
+    return this.readTo(addr, out, 0, out.length);
+  }
+
+  /** HAL-side read of `len` bytes into `target` at `offset`; returns a HAL status. */
+  readTo(addr: number, target: Uint8Array, offset: number, len: number): number {
+    if (!this.inRange(addr, len)) return HAL_ERR_RANGE;
     this.stats.reads++;
-    this.stats.bytesRead += out.length;
-    out.set(this.data.subarray(addr, addr + out.length));
+    this.stats.bytesRead += len;
+    // Short reads (one ring record) copy by hand: no subarray allocation on the hot path.
+    if (len <= SHORT_COPY_MAX) {
+      for (let i = 0; i < len; i++) target[offset + i] = this.data[addr + i]!;
+    } else {
+      target.set(this.data.subarray(addr, addr + len), offset);
+    }
     return HAL_OK;
   }
 

@@ -470,8 +470,13 @@ export class EmulatedNode implements RadioEndpoint {
         else this.uartKept.push(bytes);
         return bytes.length;
       },
-      flash_read: (addr, ptr, len) =>
-        this.flash.readInto(addr >>> 0, this.region("flash_read", ptr, len)),
+      flash_read: (addr, ptr, len) => {
+        const start = ptr >>> 0;
+        const size = len >>> 0;
+        const view = this.currentView();
+        if (start + size > view.length) this.region("flash_read", ptr, len);
+        return this.flash.readTo(addr >>> 0, view, start, size);
+      },
       flash_write: (addr, ptr, len) =>
         this.flash.write(addr >>> 0, this.region("flash_write", ptr, len).slice()),
       flash_erase: (page) => this.flash.erase(page >>> 0),
