@@ -570,7 +570,7 @@ async function runLog(options: LogOptions): Promise<void> {
       nodeId: options.node,
     });
     if (options.json) {
-      printJson(records.map((r) => ({ ...r, detail: JSON.parse(r.detail), hash: hex(r.hash) })));
+      printJson(records.map((r) => ({ ...r, detail: parseDetail(r.detail), hash: hex(r.hash) })));
       return;
     }
     for (const r of records) {
@@ -578,6 +578,15 @@ async function runLog(options: LogOptions): Promise<void> {
         `${r.nodeId === null ? "" : `  node ${r.nodeId}`}  ${r.detail === "{}" ? "" : r.detail}`);
     }
   });
+}
+
+/** A stored detail as JSON; an edited one that no longer parses is shown as its text. */
+function parseDetail(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function hex(bytes: Uint8Array): string {
