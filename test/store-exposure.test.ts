@@ -92,6 +92,17 @@ describe("capture analysis", () => {
     authority.destroy();
   });
 
+  it("counts no keys for a captured ID that was never flashed", () => {
+    const options: AuthorityOptions = { scheme: "eg", pool: 60, ring: 8, insecureSeed: "planned" };
+    const authority = createAuthority(options);
+    const nodes = registry(20);
+    const result = analyseCapture(authority, nodes, [20, 19]);
+    expect(result.heldNothing).toEqual([19, 20]);
+    expect(result.exposedKeyIds).toEqual([]);
+    expect(result.linksToRekey).toBe(0);
+    authority.destroy();
+  });
+
   it("exposes only the captured node's own links under pairwise keys", () => {
     const options: AuthorityOptions = {
       scheme: "pairwise", nodes: 30, partners: 4, insecureSeed: "exposure pairwise",

@@ -631,6 +631,9 @@ async function requireRegistered(store: Store, ids: number[]): Promise<NodeRecor
 function printExposure(e: Exposure): void {
   out(`scheme ${e.scheme}; captured node${e.captured.length > 1 ? "s" : ""} ` +
     `${e.captured.join(", ")}`);
+  if (e.heldNothing.length > 0) {
+    out(`never flashed, so holding no keys: ${e.heldNothing.join(", ")}`);
+  }
   if (e.polynomials) {
     for (const p of e.polynomials) {
       out(`  polynomial ${p.id}: held by ${p.capturedHolders} captured node(s), degree ` +

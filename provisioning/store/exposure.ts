@@ -25,6 +25,8 @@ const LIVE_STATES = new Set(["flashed", "verified", "deployed"]);
 export interface Exposure {
   scheme: string;
   captured: number[];
+  /** Captured IDs that never held keys (planned, retired, or revoked before being flashed). */
+  heldNothing: number[];
   /** Pool key IDs (eg, qcomposite), broken polynomial IDs (polypool); empty otherwise. */
   exposedKeyIds: number[];
   /** Key IDs a revocation erases: all the captured rings held (eg, qcomposite), broken polys. */
@@ -77,9 +79,17 @@ export function analyseCapture(
   const scheme = params.scheme;
   const capturedSet = new Set(captured);
   const live = nodes.filter((n) => LIVE_STATES.has(n.state) && !capturedSet.has(n.nodeId));
+  // Only a node that was flashed holds keys; a planned or retired ID captured exposes nothing.
+  const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+  const holding = [...capturedSet].filter((id) => {
+    const n = byId.get(id);
+    return n !== undefined && (LIVE_STATES.has(n.state) || (n.state === "revoked" &&
+      n.flashedAt !== null));
+  });
   const result: Exposure = {
     scheme,
     captured: [...capturedSet].sort((a, b) => a - b),
+    heldNothing: [...capturedSet].filter((id) => !holding.includes(id)).sort((a, b) => a - b),
     exposedKeyIds: [],
     revokedKeyIds: [],
     sharingNodes: [],
@@ -93,7 +103,7 @@ export function analyseCapture(
   if (scheme === "full" || scheme === "pairwise" || scheme === "leap") {
     // Pair keys are unique to a pair: only the captured nodes' own links are exposed.
     const partners = new Set<number>();
-    for (const id of capturedSet) {
+    for (const id of holding) {
       const ids = scheme === "leap" ? live.map((n) => n.nodeId) : authority.keyIdsOf(id);
       for (const p of ids) if (!capturedSet.has(p)) partners.add(p);
     }
@@ -106,7 +116,7 @@ export function analyseCapture(
   // eg, qcomposite, polypool: rings of key (polynomial) IDs.
   const ringOf = (id: number) => [...authority.keyIdsOf(id)].sort((a, b) => a - b);
   const held = new Map<number, number>();
-  for (const id of capturedSet) for (const k of ringOf(id)) held.set(k, (held.get(k) ?? 0) + 1);
+  for (const id of holding) for (const k of ringOf(id)) held.set(k, (held.get(k) ?? 0) + 1);
   let exposed: Set<number>;
   if (scheme === "polypool") {
     const degree = Number(params.degree);
