@@ -27,6 +27,8 @@ const schemes: [string, AuthorityOptions, number][] = [
   ["eg", { scheme: "eg", pool: 60, ring: 8 }, 30],
   ["qcomposite", { scheme: "qcomposite", pool: 40, ring: 10, q: 2 }, 30],
   ["pairwise", { scheme: "pairwise", nodes: 20, partners: 4 }, 20],
+  ["polypool", { scheme: "polypool", polynomials: 12, perNode: 2, degree: 2 }, 30],
+  ["eg seeded", { scheme: "eg", pool: 60, ring: 8, seeded: true }, 30],
 ];
 
 describe("path keys", () => {

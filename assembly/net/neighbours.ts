@@ -5,7 +5,6 @@
 // sorted). Keys in an entry are wiped when the entry's link is dropped or the entry is freed.
 
 import { NEIGHBOURS_MAX, SELECT_MAX, NONCE_LEN, KEY_LEN } from "./config";
-import { fill } from "./bytes";
 import { wipe } from "../crypto/index";
 
 /** Handshake states (docs/protocol.md, "Link handshake"); FREE marks an unused entry. */
@@ -93,7 +92,7 @@ export function findOrAddEntry(id: u32): usize {
   for (let i = 0; i < NEIGHBOURS_MAX; i++) {
     const e = entryAt(i);
     if (entryState(e) == STATE_FREE) {
-      fill(e, 0, ENTRY_LEN);
+      wipe(e, ENTRY_LEN);
       store<u32>(e + E_ID, id);
       setState(e, STATE_HEARD);
       return e;

@@ -14,9 +14,11 @@ import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_M
   ERR_NET_REVOKED } from "../status";
 import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
-  ringThreshold, leapInitialKey, leapErased, leapErase, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
+  ringThreshold, ringLanes, ringSeeded, ringDraws, leapInitialKey, leapErased, leapErase,
+  LANES_MAX, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
+import { evaluateLanes, regenerateShared } from "../ring/derive";
 import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
 import {
   FRAME_MAX, HEADER_LEN, NONCE_LEN, TAG_LEN, SEQ_LEN, KEY_LEN, BROADCAST_ID, TYPE_HELLO,
@@ -61,6 +63,13 @@ const LEAP_NODE_LABEL_LEN: i32 = 9;
 const LEAP_PAIR_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x70, 0x61, 0x69, 0x72]);
 const LEAP_PAIR_LABEL_LEN: i32 = 9;
 const pathSeen = memory.data(PATH_SEEN * 4, 4);
+/** Polypool KDF context: le32(pi, min, max) and up to LANES_MAX lane values. */
+const POLY_CONTEXT_MAX: i32 = 12 + 4 * <i32>LANES_MAX;
+const polyContext = memory.data(POLY_CONTEXT_MAX, 16);
+/** "polypool-key": the polypool KDF label of docs/schemes.md. */
+const POLY_LABEL = memory.data<u8>([0x70, 0x6f, 0x6c, 0x79, 0x70, 0x6f, 0x6f, 0x6c, 0x2d, 0x6b,
+  0x65, 0x79]);
+const POLY_LABEL_LEN: i32 = 12;
 /** "predist link": the KDF label of link keys. */
 const LINK_LABEL = memory.data<u8>([0x70, 0x72, 0x65, 0x64, 0x69, 0x73, 0x74, 0x20, 0x6c, 0x69,
   0x6e, 0x6b]);
@@ -102,20 +111,31 @@ function fresh(out: usize, len: i32): i32 {
   return randomFill(out, len) < 0 ? ERR_HAL : OK;
 }
 
+/** Header, nonce, scheme and part byte of HELLO frame `part` of `parts` into `tx`. */
+function putHelloHeader(dst: u32, part: i32, parts: i32): void {
+  putHeader(TYPE_HELLO, dst);
+  copy(tx + <usize>HEADER_LEN, helloNonce, NONCE_LEN);
+  store<u8>(tx + 17, <u8>ringScheme());
+  store<u8>(tx + 18, <u8>((part << 4) | (parts - 1)));
+}
+
 /** Sends this node's HELLO to `dst`: its ring IDs (listed form) or only the header. */
 function sendHello(dst: u32): i32 {
   const scheme = ringScheme();
   const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
+  if (listed && ringSeeded()) {
+    // Compact form: the draw count; the receiver regenerates the ring (docs/schemes.md).
+    putHelloHeader(dst, 0, 1);
+    putU32(tx + <usize>HELLO_FIXED_LEN, ringDraws());
+    return send(HELLO_FIXED_LEN + 4);
+  }
   const count = listed ? ringCount() : 0;
   let parts = (count + HELLO_IDS_MAX - 1) / HELLO_IDS_MAX;
   if (parts < 1) parts = 1;
   if (parts > HELLO_PARTS_MAX) parts = HELLO_PARTS_MAX;
   let status = OK;
   for (let part = 0; part < parts; part++) {
-    putHeader(TYPE_HELLO, dst);
-    copy(tx + <usize>HEADER_LEN, helloNonce, NONCE_LEN);
-    store<u8>(tx + 17, <u8>scheme);
-    store<u8>(tx + 18, <u8>((part << 4) | (parts - 1)));
+    putHelloHeader(dst, part, parts);
     const first = part * HELLO_IDS_MAX;
     const n = min(HELLO_IDS_MAX, count - first);
     for (let i = 0; i < n; i++) putU32(tx + <usize>(HELLO_FIXED_LEN + 4 * i), ringIdAt(first + i));
@@ -211,8 +231,26 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     if (index < 0) return ERR_NET_NO_SHARED_KEY;
     return ringKeyAt(index, material);
   }
-  // TODO: evaluate the polypool share at the peer's ID (host/authority evaluateLanes,
-  // polypoolKey) so polypool links form; until then polypool nodes link only by path keys.
+  if (scheme == SCHEME_POLYPOOL) {
+    // Liu & Ning: pi = the smallest shared polynomial ID; e_l = f_l(own, peer) per lane; then
+    // K = KDF(le32(e_0..e_3), "polypool-key", le32(pi, min(u,v), max(u,v), e_0..e_(L-1))).
+    if (count < 1) return ERR_NET_NO_SHARED_KEY;
+    const poly = load<u32>(e + E_SEL);
+    const index = ringFind(poly);
+    if (index < 0) return ERR_NET_UNKNOWN_KEY;
+    const peer = entryId(e);
+    const lanes = <i32>ringLanes();
+    store<u32>(polyContext, poly);
+    store<u32>(polyContext + 4, min(myId, peer));
+    store<u32>(polyContext + 8, max(myId, peer));
+    evaluateLanes(index, peer, polyContext + 12);
+    wipe(keyTmp, KEY_LEN);
+    copy(keyTmp, polyContext + 12, 4 * min(lanes, 4));
+    netKdf(keyTmp, POLY_LABEL, POLY_LABEL_LEN, polyContext, 12 + 4 * lanes, material, KEY_LEN);
+    wipe(keyTmp, KEY_LEN);
+    wipe(polyContext, POLY_CONTEXT_MAX);
+    return OK;
+  }
   return ERR_NET_NO_SHARED_KEY;
 }
 
@@ -322,6 +360,14 @@ function selectInsert(e: usize, id: u32): void {
   store<u8>(e + E_SEL_COUNT, <u8>(count + 1));
 }
 
+/** The entry whose HELLO is being read, for selectShared. */
+let helloEntry: usize = 0;
+
+/** Adds an announced ID to helloEntry's selection when this node holds it, unrevoked. */
+function selectShared(id: u32): void {
+  if (ringFind(id) >= 0 && !keyRevoked(id)) selectInsert(helloEntry, id);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Handlers, one per message type
 
@@ -335,6 +381,8 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   const scheme = ringScheme();
   const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
   if (!listed && len != HELLO_FIXED_LEN) return ERR_NET_MALFORMED;
+  const seeded = listed && ringSeeded();
+  if (seeded && (len != HELLO_FIXED_LEN + 4 || total != 1)) return ERR_NET_MALFORMED;
   if (nodeRevoked(src)) return ERR_NET_REVOKED;
   const e = findOrAddEntry(src);
   if (e == 0) return ERR_NO_SPACE;
@@ -360,10 +408,13 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   const mask = <u32>load<u16>(e + E_PARTS_MASK);
   if ((mask & (1 << part)) != 0) return ERR_NET_DUPLICATE;
   store<u16>(e + E_PARTS_MASK, <u16>(mask | (1 << part)));
-  const n = (len - HELLO_FIXED_LEN) >> 2;
-  for (let i = 0; i < n; i++) {
-    const id = getU32(f + <usize>(HELLO_FIXED_LEN + 4 * i));
-    if (ringFind(id) >= 0 && !keyRevoked(id)) selectInsert(e, id);
+  helloEntry = e;
+  if (seeded) {
+    if (!regenerateShared(src, getU32(f + <usize>HELLO_FIXED_LEN), selectShared)) {
+      return ERR_NET_MALFORMED;
+    }
+  } else {
+    for (let at = HELLO_FIXED_LEN; at < len; at += 4) selectShared(getU32(f + <usize>at));
   }
   if ((mask | (1 << part)) != <u32>((1 << total) - 1)) return OK;
 

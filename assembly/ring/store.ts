@@ -41,8 +41,13 @@ const OFF_SCHEME: usize = 6;
 const OFF_FLAGS: usize = 7;
 const OFF_NODE_ID: usize = 8;
 const OFF_IMAGE_LEN: usize = 12;
+const OFF_POOL_SIZE: usize = 16;
 const OFF_RING_SIZE: usize = 24;
 const OFF_THRESHOLD: usize = 28;
+const OFF_LANES: usize = 32;
+const OFF_RING_SEED: usize = 72;
+/** Most polypool lanes (host/authority LANES_MAX). */
+export const LANES_MAX: u32 = 16;
 const OFF_DRAWS: usize = 40;
 const OFF_RECORD_COUNT: usize = 44;
 const OFF_RECORD_LEN: usize = 48;
@@ -65,6 +70,8 @@ let recordCount: i32 = 0;
 let recordLen: i32 = 0;
 let ringAddr: u32 = 0;
 let threshold: u32 = 0;
+let lanes: u32 = 0;
+let poolSize: u64 = 0;
 let draws: u32 = 0;
 let anchorAddr: u32 = 0;
 let erasableOffset: i32 = 0;
@@ -91,6 +98,8 @@ function check(): i32 {
   flags = <u32>load<u8>(header + OFF_FLAGS);
   nodeId = hdrU32(OFF_NODE_ID);
   threshold = hdrU32(OFF_THRESHOLD);
+  lanes = hdrU32(OFF_LANES);
+  poolSize = load<u64>(header + OFF_POOL_SIZE);
   draws = hdrU32(OFF_DRAWS);
   const count = hdrU32(OFF_RECORD_COUNT);
   const rlen = hdrU32(OFF_RECORD_LEN);
@@ -105,6 +114,14 @@ function check(): i32 {
   const limit = <u32>imageLen;
   if (rlen < 4 + <u32>RING_KEY_LEN || rlen > limit || count > limit) return ERR_NET_IMAGE_FORMAT;
   if (scheme != SCHEME_POLYPOOL && rlen != <u32>KEY_RECORD_LEN) return ERR_NET_IMAGE_FORMAT;
+  // Polypool record: ID, then lanes x (t + 1) share coefficients (docs/image-format.md).
+  if (scheme == SCHEME_POLYPOOL && (lanes < 1 || lanes > LANES_MAX ||
+    <u64>rlen != 4 + 4 * <u64>lanes * (<u64>threshold + 1))) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
+  if ((flags & FLAG_SEEDED_RING) != 0 && (poolSize == 0 || poolSize > 0x100000000)) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
   if (keyOff < <u32>IMAGE_HEADER_LEN || keyOff + <u32>RING_KEY_LEN > limit) {
     return ERR_NET_IMAGE_FORMAT;
   }
@@ -174,6 +191,27 @@ export function ringSeeded(): bool {
 
 export function ringDraws(): u32 {
   return draws;
+}
+
+export function ringLanes(): u32 {
+  return lanes;
+}
+
+/** Pool size P (eg, q-composite) or polynomial count s (polypool). */
+export function ringPoolSize(): u64 {
+  return poolSize;
+}
+
+/** Address of the public ring seed in the header copy (seeded rings). */
+export function ringSeed(): usize {
+  return header + OFF_RING_SEED;
+}
+
+/** u32 word `word` after the ID of record `index` (a polypool share coefficient); 0 on error. */
+export function ringWordAt(index: i32, word: i32): u32 {
+  if (!ready || index < 0 || index >= recordCount || word < 0 || 4 + 4 * word >= recordLen) return 0;
+  if (flashRead(ringAddr + <u32>(index * recordLen + 4 + 4 * word), idBuf, 4) != 0) return 0;
+  return load<u32>(idBuf);
 }
 
 export function ringImageAddr(): u32 {
