@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openStore, StoreError, type Store } from "../provisioning/store/index.js";
+import {
+  openStore,
+  SCHEMA_VERSION,
+  StoreError,
+  type Store,
+} from "../provisioning/store/index.js";
 
 let dir: string;
 let path: string;
@@ -70,8 +75,34 @@ describe("store file", () => {
   });
 });
 
+describe("store file, continued", () => {
+  it("brings an empty SQLite file up to the current schema", async () => {
+    const empty = join(dir, "empty.db");
+    new Database(empty).close();
+    const fresh = await openStore({ path: empty });
+    expect(await fresh.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect((await fresh.allocateNode()).nodeId).toBe(1);
+    await fresh.close();
+  });
+
+  it("names a store locked by another station past the busy timeout; loses nothing", async () => {
+    await store.allocateNode();
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    const waiting = await openStore({ path, station: "second", busyTimeoutMs: 50 });
+    const error = await waiting.allocateNode().catch((e: unknown) => e);
+    expect((error as StoreError).exitCode).toBe(9);
+    expect((error as Error).message).toBe(`store ${path} is locked by another station`);
+    other.exec("ROLLBACK");
+    other.close();
+    expect((await waiting.allocateNode()).nodeId).toBe(2);
+    await waiting.close();
+    expect((await store.verifyJournal()).checked).toBe(2);
+  });
+});
+
 describe("registry", () => {
-  it("allocates increasing IDs from 1 and walks planned -> flashed -> verified -> deployed", async () => {
+  it("allocates IDs from 1 and walks planned, flashed, verified, deployed", async () => {
     const a = await store.allocateNode({ scheme: "eg", port: "/dev/pts/3" });
     const b = await store.allocateNode();
     expect([a.nodeId, b.nodeId]).toEqual([1, 2]);
@@ -90,7 +121,9 @@ describe("registry", () => {
   it("refuses a transition out of order and changes nothing", async () => {
     await store.allocateNode();
     const before = (await store.readJournal()).length;
-    await expect(store.markVerified(1)).rejects.toThrow(/node 1 is planned; it cannot become verified/);
+    await expect(store.markVerified(1)).rejects.toThrow(
+      /node 1 is planned; it cannot become verified/,
+    );
     await expect(store.markVerified(7)).rejects.toThrow(/node 7 is not in the registry/);
     expect((await store.getNode(1))?.state).toBe("planned");
     expect((await store.readJournal()).length).toBe(before);
@@ -168,7 +201,10 @@ describe("journal chain", () => {
     await store.journal("ceremony", { detail: { b: 2, a: 1 } });
     await store.close();
     const db = new Database(path, { readonly: true });
-    const rows = db.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<string, unknown>[];
+    const rows = db.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<
+      string,
+      unknown
+    >[];
     db.close();
     let prev: Buffer = Buffer.alloc(32);
     for (const row of rows) {
