@@ -29,7 +29,9 @@ export default async function bench(report: Report): Promise<void> {
     // Registration: 100 transactions of 1,000 allocations, each journaled and chained.
     const store = await openStore({ path: join(dir, "bench.db"), create: true, station: "bench" });
     let start = performance.now();
-    for (let done = 0; done < NODES; done += BATCH) await store.allocateNodes(BATCH, { scheme: "eg" });
+    for (let done = 0; done < NODES; done += BATCH) {
+      await store.allocateNodes(BATCH, { scheme: "eg" });
+    }
     const registerMs = performance.now() - start;
     report({
       bench: "store.register",

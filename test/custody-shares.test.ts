@@ -138,7 +138,9 @@ describe("sealing ceremony", () => {
     const c = ceremony();
     const foreign = ceremony(5, 3, OTHER_AUTHORITY);
     const error = errorOf(() => checkShare(foreign.inputs[0], AUTHORITY, c.seal));
-    expect(error.message).toContain(`share share-1.txt (index 1) belongs to authority ${OTHER_AUTHORITY}`);
+    expect(error.message).toContain(
+      `share share-1.txt (index 1) belongs to authority ${OTHER_AUTHORITY}`,
+    );
   });
 
   it("refuses a share of another threshold", () => {
