@@ -147,6 +147,25 @@ describe("unit-disk medium", () => {
     expect(medium.airStats(3)).toMatchObject({ framesReceived: 1, framesFiltered: 1 });
   });
 
+  it("offers a unicast frame to its destination only, and only when in range", () => {
+    const scheduler = new Scheduler();
+    const got: number[] = [];
+    const medium = new UnitDiskMedium(scheduler, { range: 10,
+      destinationOf: (frame) => (frame[0] === 0 ? undefined : frame[0]) });
+    const sender: RadioEndpoint = { id: 1, receiveFrame: () => {} };
+    medium.attach(sender);
+    medium.place(1, { x: 0, y: 0 });
+    for (const [id, x] of [[2, 5], [3, 8], [4, 50]] as const) {
+      medium.attach({ id, receiveFrame: () => got.push(id) });
+      medium.place(id, { x, y: 0 });
+    }
+    medium.transmit(sender, cmd(3));
+    medium.transmit(sender, cmd(4)); // out of range: nobody
+    medium.transmit(sender, cmd(0)); // broadcast: 2 and 3
+    scheduler.runUntilIdle();
+    expect(got).toEqual([3, 2, 3]);
+  });
+
   it("rejects bad parameters", () => {
     const scheduler = new Scheduler();
     expect(() => new UnitDiskMedium(scheduler, { range: -1 })).toThrow(RangeError);

@@ -80,5 +80,8 @@ describe("protocol address filter", () => {
     expect(protocolAddressFilter(frame(0x01000007), 7)).toBe(false);
     expect(protocolAddressFilter(frame(8), 7)).toBe(false);
     expect(protocolAddressFilter(Uint8Array.from([1, 2, 3]), 7)).toBe(true);
+    const { protocolDestination } = await import("../host/simulator/firmware-engine.js");
+    expect(protocolDestination(frame(7))).toBe(7);
+    expect(protocolDestination(frame(0xffffffff))).toBeUndefined();
   });
 });

@@ -33,10 +33,16 @@ const BROADCAST_ID = 0xffffffff;
  * a short frame is always handed over so the firmware sees it.)
  */
 export function protocolAddressFilter(frame: Uint8Array, receiver: number): boolean {
-  if (frame.length < HEADER_LEN) return true;
+  const dst = protocolDestination(frame);
+  return dst === undefined || dst === receiver;
+}
+
+/** The unicast destination in docs/protocol.md's header, or undefined (broadcast, short frame). */
+export function protocolDestination(frame: Uint8Array): number | undefined {
+  if (frame.length < HEADER_LEN) return undefined;
   const dst = ((frame[DST_OFFSET]! << 24) | (frame[DST_OFFSET + 1]! << 16) |
     (frame[DST_OFFSET + 2]! << 8) | frame[DST_OFFSET + 3]!) >>> 0;
-  return dst === BROADCAST_ID || dst === receiver;
+  return dst === BROADCAST_ID ? undefined : dst;
 }
 
 export interface FirmwareRunOptions {
@@ -80,7 +86,7 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
     firmware: options.firmware,
     seed: options.seed,
     radio: { range: options.range, lossRate: options.lossRate ?? 0,
-      addressFilter: protocolAddressFilter },
+      destinationOf: protocolDestination },
   });
   const all = options.positions.map((position, i) => {
     const node = emu.addNode({ id: i + 1, position });
