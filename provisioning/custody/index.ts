@@ -93,10 +93,11 @@ async function promptShares(
     let attempts = 0;
     for (;;) {
       entry++;
-      const text = await password({
-        message: `Share ${set.length + 1} of ${seal.threshold} (hidden):`,
-        mask: false,
-      });
+      // The prompt writes to stderr so that stdout stays one JSON document under --json.
+      const text = await password(
+        { message: `Share ${set.length + 1} of ${seal.threshold} (hidden):`, mask: false },
+        { output: process.stderr },
+      );
       try {
         const input = { text, source: `prompt entry ${entry}` };
         const share = checkShare(input, record.authorityId, seal);
