@@ -4,6 +4,7 @@
 // directly in the SQLite file and named by `log --verify`, revocation and export.
 
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
@@ -209,6 +210,44 @@ describe("journal verification through the CLI", () => {
       expect(results[i].code, name).toBe(11);
       expect(results[i].stderr, name).toContain(`journal broken at record #${seq}`);
     });
+  });
+});
+
+describe("journal anchor", () => {
+  it("catches a journal rewritten with a recomputed chain by the anchor kept outside", async () => {
+    const { db } = await initStore("anchor");
+    await register(db, 2);
+    const first = await run("log", "--db", db, "--verify", "--json");
+    const anchor = JSON.parse(first.stdout).anchor as string;
+    expect(anchor).toMatch(/^8:[0-9a-f]{64}$/);
+
+    // Rewrite record 3 and recompute every hash after it, and the head, as docs/store.md
+    // defines them: the chain alone cannot tell.
+    const file = new Database(db);
+    file.prepare("UPDATE journal SET station = 'mallory' WHERE seq = 3").run();
+    const rows = file.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<string,
+      unknown>[];
+    let prev = Buffer.alloc(32);
+    const update = file.prepare("UPDATE journal SET hash = ? WHERE seq = ?");
+    for (const row of rows) {
+      const text = JSON.stringify(["predist-journal-v1", row.seq, row.at, row.station, row.event,
+        row.node_id, row.detail]);
+      prev = createHash("sha256").update(prev).update(text, "utf8").digest();
+      update.run(prev, row.seq);
+    }
+    file.prepare("UPDATE meta SET value = ? WHERE key = 'journal_head'").run(prev);
+    file.close();
+
+    const [plain, anchored, malformed] = await Promise.all([
+      run("log", "--db", db, "--verify"),
+      run("log", "--db", db, "--verify", "--anchor", anchor),
+      run("log", "--db", db, "--verify", "--anchor", "8:xyz"),
+    ]);
+    expect(plain.code).toBe(0);
+    expect(anchored.code).toBe(11);
+    expect(anchored.stderr).toContain("record #8 no longer has the anchored hash");
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--anchor "8:xyz" is not SEQ:HASH');
   });
 });
 

@@ -12,7 +12,7 @@ import {
   createAuthority,
   type SchemeParams,
 } from "../../host/authority/index.js";
-import { wipe } from "../../host/crypto/index.js";
+import { constantTimeEqual, wipe } from "../../host/crypto/index.js";
 import { GROUP } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
 import {
@@ -541,6 +541,7 @@ async function runNodes(options: DbOptions & { state?: NodeState; limit: number 
 
 interface LogOptions extends DbOptions {
   verify?: boolean;
+  anchor?: string;
   from: number;
   limit: number;
   node?: number;
@@ -550,17 +551,22 @@ async function runLog(options: LogOptions): Promise<void> {
   await withStore(options, async (store) => {
     if (options.verify) {
       const verdict = await store.verifyJournal();
-      if (options.json) printJson(verdict);
-      else if (verdict.ok) {
-        out(`${paint.ok("journal verified")}: ${verdict.checked} records, head ${verdict.head}`);
-      }
       if (!verdict.ok) {
+        if (options.json) printJson(verdict);
         throw new CliError(
           EXIT.INTEGRITY,
           `journal broken at record #${verdict.broken?.seq}: ${verdict.broken?.reason}`,
           `records #1..#${verdict.checked} are intact; restore the store from a backup and ` +
             "compare the records from there",
         );
+      }
+      if (options.anchor) await checkAnchor(store, options.anchor);
+      const anchor = `${verdict.checked}:${verdict.head}`;
+      if (options.json) printJson({ ...verdict, anchor, anchorChecked: options.anchor ?? null });
+      else {
+        out(`${paint.ok("journal verified")}: ${verdict.checked} records` +
+          `${options.anchor ? `, anchor ${options.anchor.split(":")[0]} matches` : ""}`);
+        out(`anchor ${anchor}  (keep it outside the store; check later with --anchor)`);
       }
       return;
     }
@@ -578,6 +584,37 @@ async function runLog(options: LogOptions): Promise<void> {
         `${r.nodeId === null ? "" : `  node ${r.nodeId}`}  ${r.detail === "{}" ? "" : r.detail}`);
     }
   });
+}
+
+/**
+ * Checks an anchor "SEQ:HASH" written down from an earlier `log --verify`: record SEQ must still
+ * carry that hash. The chain being intact, every record up to SEQ is then as it was.
+ */
+async function checkAnchor(store: Store, anchor: string): Promise<void> {
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(anchor);
+  if (!match) {
+    throw new CliError(
+      EXIT.USAGE,
+      `--anchor ${JSON.stringify(anchor.slice(0, 90))} is not SEQ:HASH`,
+      "give the anchor `predist log --verify` printed, e.g. 1200:3f5a...(64 hex digits)",
+    );
+  }
+  const seq = Number(match[1]);
+  const [record] = await store.readJournal({ fromSeq: seq, limit: 1 });
+  if (!record || record.seq !== seq) {
+    throw new CliError(
+      EXIT.INTEGRITY,
+      `the anchored record #${seq} is not in the journal: records were removed`,
+      "restore the store from a backup taken after the anchor was written down",
+    );
+  }
+  if (!constantTimeEqual(record.hash, Uint8Array.from(Buffer.from(match[2], "hex")))) {
+    throw new CliError(
+      EXIT.INTEGRITY,
+      `record #${seq} no longer has the anchored hash: the journal was rewritten up to it`,
+      "the chain is consistent but not the one anchored; restore the store from a backup",
+    );
+  }
 }
 
 /** A stored detail as JSON; an edited one that no longer parses is shown as its text. */
@@ -916,11 +953,16 @@ export function registerStoreCommands(program: Command): void {
       ),
   )
     .option("--verify", "check the chain instead of printing records", false)
+    .option("--anchor <seq:hash>", "with --verify: an anchor printed earlier, which record SEQ " +
+      "must still match (default: none)")
     .option("--from <seq>", "first record shown", intOption(1, Number.MAX_SAFE_INTEGER), 1)
     .option("--limit <n>", "most records shown", intOption(1, DEFAULT_LOG_LIMIT), DEFAULT_LOG_LIMIT)
     .option("--node <id>", "only records of this node (default: all)",
       intOption(1, Number.MAX_SAFE_INTEGER))
-    .addHelpText("after", examples("predist log --node 17", "predist log --verify --json"))
+    .addHelpText("after", examples(
+      "predist log --node 17",
+      "predist log --verify --anchor 1200:3f5a...  # the anchor printed by an earlier --verify",
+    ))
     .action((options: LogOptions) => runLog(options));
 
   addDbOptions(

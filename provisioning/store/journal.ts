@@ -7,8 +7,8 @@
 //
 // `detail` enters as the stored canonical JSON text, so any edit of any column of any record, a
 // deleted record or two records swapped changes a hash from that point on. The chain is keyless:
-// someone who can rewrite the whole file can also recompute it. The head hash printed by
-// `predist log --verify` is the anchor to keep outside the file (docs/store.md, "Limits").
+// someone who can rewrite the whole file can also recompute it. The anchor (seq and hash) printed
+// by `predist log --verify` is kept outside the file and checked with `--anchor` (docs/store.md).
 
 import { createHash } from "node:crypto";
 import { constantTimeEqual } from "../../host/crypto/index.js";
