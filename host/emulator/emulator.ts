@@ -48,6 +48,9 @@ export class Emulator {
   private readonly options: EmulatorOptions;
 
   constructor(options: EmulatorOptions = {}) {
+    if (options.flash?.file !== undefined) {
+      throw new TypeError("emulator flash: a backing file belongs to one node; give it in addNode");
+    }
     this.options = options;
     this.firmware = options.firmware ?? loadFirmware();
     if (options.medium !== undefined) {
