@@ -42,6 +42,9 @@ describe("firmware engine", () => {
     const direct = run.links.filter((l) => !l.path);
     expect(direct.length).toBeGreaterThan(0);
     for (const link of direct) expect(allowed.has(`${link.i},${link.j}`)).toBe(true);
+    // No loss and n' far below the 32-entry neighbour table: the handshake finds every pair the
+    // rings allow, so the firmware's direct links are exactly the model's.
+    expect(direct.length).toBe(model.links.length);
     // Path-key links join neighbours too (the handshake is over the radio, one hop).
     for (const link of run.links) expect(neighbourPairs.has(`${link.i},${link.j}`)).toBe(true);
     run.framesSent.forEach((frames, i) => {
