@@ -6,7 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { EmulatedNode, RecordingMedium } from "../host/emulator/index.js";
 import { createAuthority, buildImage } from "../host/authority/index.js";
-import { provision, netSend, netRecv, linkedPeers, netStatus, NET_STATUS } from "../host/protocol/testing.js";
+import {
+  provision, netSend, netRecv, linkedPeers, netStatus, NET_STATUS,
+} from "../host/protocol/testing.js";
 import {
   decodeLinkInit, decodeLinkResp, decodeLinkConfirm, linkKeys, openFrame, sealFrame, TYPE_DATA,
   TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM,

@@ -14,7 +14,8 @@ import {
 } from "../host/protocol/index.js";
 
 function network(options: AuthorityOptions, ids: number[], spacing = 10, range = 15) {
-  const authority = createAuthority({ ...options, insecureSeed: "protocol-test" } as AuthorityOptions);
+  const authority = createAuthority(
+    { ...options, insecureSeed: "protocol-test" } as AuthorityOptions);
   const emu = new Emulator({ seed: "net", radio: { range } });
   ids.forEach((id, i) => {
     const node = emu.addNode({ id, position: { x: i * spacing, y: 0 } });

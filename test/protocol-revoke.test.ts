@@ -71,7 +71,8 @@ describe("revocation", () => {
     }
     emu.bootAll();
     emu.run(8_000);
-    const shared = (u: number, v: number) => intersect(authority.keyIdsOf(u), authority.keyIdsOf(v));
+    const shared = (u: number, v: number) =>
+      intersect(authority.keyIdsOf(u), authority.keyIdsOf(v));
     const pairs = ids.flatMap((u) => ids.filter((v) => v > u).map((v) => [u, v] as const));
     // Every pair is linked before: by the pair key when it shares one, else by a path key.
     for (const [u, v] of pairs) expect(linkedPeers(emu.node(u))).toContain(v);
@@ -105,7 +106,8 @@ describe("revocation", () => {
       const gone = ring.filter((k) => revoked.includes(k));
       expect(netStatus(node, NET_STATUS.imageRewrites)).toBe(gone.length > 0 ? 1 : 0);
       expect(netStatus(node, NET_STATUS.ringKeys)).toBe(ring.length - gone.length);
-      expect(activeImage(node)?.records.map((r) => r.id)).toEqual(ring.filter((k) => !gone.includes(k)));
+      expect(activeImage(node)?.records.map((r) => r.id))
+        .toEqual(ring.filter((k) => !gone.includes(k)));
       const flash = node.captureFlash();
       for (const k of revoked) expect(contains(flash, authority.poolKey(k))).toBe(false);
     }
@@ -224,7 +226,7 @@ describe("revocation: refusals", () => {
     expect(netStatus(a, NET_STATUS.ringKeys)).toBe(7);
   });
 
-  it("REVOKEs too far ahead are refused and later ones cannot crowd out the next interval's", () => {
+  it("REVOKEs too far ahead are refused; later ones cannot crowd out the next interval", () => {
     const { authority, sides, used } = linkedPair("rev-crowd");
     const a = sides[0].node;
     const far = encodeRevocation({ interval: CHAIN_STEPS_MAX + 1, revokedNodes: [],

@@ -51,7 +51,7 @@ describe("seeded rings: compact HELLO", () => {
     { scheme: "qcomposite", pool: 200, ring: 30, q: 2, seeded: true },
     { scheme: "polypool", polynomials: 8, perNode: 3, degree: 2, seeded: true },
   ] as AuthorityOptions[]) {
-    it(`${options.scheme}: one HELLO of at most ${SEEDED_HELLO_MAX} bytes, link under the oracle's key`,
+    it(`${options.scheme}: one HELLO of <= ${SEEDED_HELLO_MAX} bytes, link under the oracle's key`,
       () => {
         const { authority, u, v, sides } = linkAgainstOracle(options, `seeded-${options.scheme}`);
         const hellos = sides[0].medium.frames.filter((f) => f.frame[0] === TYPE_HELLO);

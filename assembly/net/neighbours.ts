@@ -22,7 +22,7 @@ export const F_PATH_KEY: u8 = 0x04; // a path key for this neighbour is held
 export const F_PATH_SENT: u8 = 0x08; // this node already sent a path-key request for it
 export const F_REVOKED: u8 = 0x10; // the neighbour's node ID is revoked
 export const F_SEL_FULL: u8 = 0x20; // more shared key IDs than SELECT_MAX were announced
-export const F_REKEY: u8 = 0x40; // a new discovery round of a linked neighbour: re-run the handshake
+export const F_REKEY: u8 = 0x40; // a linked neighbour began a new discovery round: re-key
 
 // Entry layout.
 export const E_ID: usize = 0; // u32

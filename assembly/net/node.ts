@@ -19,7 +19,8 @@ import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringF
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
 import { evaluateLanes, regenerateShared } from "../ring/derive";
-import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
+import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from
+  "./cost";
 import {
   FRAME_MAX, HEADER_LEN, NONCE_LEN, TAG_LEN, SEQ_LEN, KEY_LEN, BROADCAST_ID, TYPE_HELLO,
   TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM, TYPE_DATA, TYPE_PATH_KEY, TYPE_REVOKE,
@@ -31,7 +32,8 @@ import {
 } from "./config";
 import {
   STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
-  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, F_REKEY, E_ID, E_MODE, E_SEL_COUNT, E_SEL,
+  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, F_REKEY, E_ID, E_MODE,
+  E_SEL_COUNT, E_SEL,
   E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
   E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, entryAt, entryId,
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,

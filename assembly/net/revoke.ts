@@ -10,8 +10,8 @@
 // intervals it has itself seen disclosed (see docs/protocol.md).
 
 import { flashRead } from "../hal";
-import { OK, ERR_HAL, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_INTERVAL, ERR_NET_CHAIN, ERR_NET_TAG,
-  ERR_NET_NOT_FOR_US } from "../status";
+import { OK, ERR_HAL, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_INTERVAL,
+  ERR_NET_CHAIN, ERR_NET_TAG, ERR_NET_NOT_FOR_US } from "../status";
 import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { stageBegin, stageWrite, stageCommit, stagedCrc, stagedReadBack } from "../storage/slots";
 import { getU32, putU32, copy } from "./bytes";

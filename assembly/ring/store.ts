@@ -1,8 +1,9 @@
 // Ring store: the node's view of its provisioning image (docs/image-format.md, format version 1)
-// read in place from the active flash slot. At boot the header is checked and the whole image is
-// streamed once through CRC-32 and CMAC under the node key (the trailer, by assembly/storage/image);
-// until both hold, every key operation answers ERR_UNPROVISIONED. The node key is not kept in RAM. Key lookup by ID is a binary search over the sorted records in flash, one
-// 4-byte ID read per step and one 16-byte key read at the end: the ring is never copied to RAM.
+// read in place from the active flash slot. At boot the header is checked and the image streamed
+// once through CRC-32 and CMAC under the node key (the trailer, assembly/storage/image); until
+// both hold, every key operation answers ERR_UNPROVISIONED. The node key is not kept in RAM. Key
+// lookup by ID is a binary search over the sorted records in flash, one 4-byte ID read per step
+// and one 16-byte key read at the end: the ring is never copied to RAM.
 //
 // Threat model limits: the trailer shows the image came from the holder of the node key (the
 // authority) and was not corrupted; it does not hide keys from someone who reads the flash.
@@ -209,7 +210,8 @@ export function ringSeed(): usize {
 
 /** u32 word `word` after the ID of record `index` (a polypool share coefficient); 0 on error. */
 export function ringWordAt(index: i32, word: i32): u32 {
-  if (!ready || index < 0 || index >= recordCount || word < 0 || 4 + 4 * word >= recordLen) return 0;
+  if (!ready || index < 0 || index >= recordCount) return 0;
+  if (word < 0 || 4 + 4 * word >= recordLen) return 0;
   if (flashRead(ringAddr + <u32>(index * recordLen + 4 + 4 * word), idBuf, 4) != 0) return 0;
   return load<u32>(idBuf);
 }

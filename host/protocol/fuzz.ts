@@ -115,7 +115,8 @@ class Bench {
     const li = decodeLinkInit(init.frame);
     const lr = decodeLinkResp(resp.frame);
     const used = li.selector[0];
-    this.linkKey = linkKeys(this.authority.poolKey(used), li.src, li.dst, li.nonce, lr.nonce).linkKey;
+    const material = this.authority.poolKey(used);
+    this.linkKey = linkKeys(material, li.src, li.dst, li.nonce, lr.nonce).linkKey;
     this.seq = 1;
   }
 
@@ -163,7 +164,8 @@ class Bench {
       case "linkConfirm":
         return frame(TYPE_LINK_CONFIRM, peer, TARGET, [...bytes(rng, 8)]);
       case "data":
-        return sealFrame(this.linkKey, TYPE_DATA, peer, TARGET, this.seq++, Uint8Array.from(bytes(rng, rng.int(40))));
+        return sealFrame(this.linkKey, TYPE_DATA, peer, TARGET, this.seq++,
+          Uint8Array.from(bytes(rng, rng.int(40))));
       case "pathKey": {
         const payload = encodePathKeyPayload({
           pathId: rng.nextU32(), origin: peer, target: rng.int(2) ? TARGET : 1 + rng.int(20),
@@ -289,8 +291,8 @@ export function fuzzProtocol(perHandler: number, seed = "protocol-fuzz",
   const target = bench.target;
   return handlers.map((handler) => {
     const outcome: HandlerOutcome = {
-      handler, inputs: 0, valid: 0, validAccepted: 0, accepted: 0, crashes: 0, badStatuses: 0, tableErrors: [],
-      leaks: 0, framesSent: 0,
+      handler, inputs: 0, valid: 0, validAccepted: 0, accepted: 0, crashes: 0, badStatuses: 0,
+      tableErrors: [], leaks: 0, framesSent: 0,
     };
     const leaksBefore = bench.leaks;
     const sentBefore = bench.framesSent;

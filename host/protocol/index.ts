@@ -1,5 +1,6 @@
 // Host-side codecs of every node radio message (docs/protocol.md), and the host oracles of the
-// protocol's key schedule: link key and confirmation tags, secure-frame sealing, μTESLA revocation.
+// protocol's key schedule: link key and confirmation tags, secure-frame sealing, μTESLA
+// revocation.
 // The key authority calls encodeRevocation / encodeDisclosure; tests use every encoder to build
 // frames and every decoder to check what the firmware sent. Decoders throw RangeError on a
 // malformed frame and never echo key bytes in a message.
@@ -7,7 +8,7 @@
 // Threat model limits: these are codecs, not policy. Freshness, replay windows and μTESLA timing
 // are enforced by the firmware and described in docs/protocol.md.
 
-import { checkBytes, ccmOpen, ccmSeal, cmac, kdf, KEY_LEN, mmoHash, oneWay } from "../crypto/index.js";
+import { checkBytes, ccmOpen, ccmSeal, cmac, kdf, KEY_LEN, oneWay } from "../crypto/index.js";
 
 export const FRAME_MAX = 127;
 export const HEADER_LEN = 9;
@@ -90,7 +91,8 @@ function putU32(bytes: Uint8Array, at: number, value: number): void {
 export function decodeHeader(frame: Uint8Array): Header {
   checkBytes("frame", frame);
   if (frame.length < HEADER_LEN || frame.length > FRAME_MAX) {
-    throw new RangeError(`frame: expected ${HEADER_LEN} to ${FRAME_MAX} bytes, got ${frame.length}`);
+    throw new RangeError(
+      `frame: expected ${HEADER_LEN} to ${FRAME_MAX} bytes, got ${frame.length}`);
   }
   return { type: frame[0], src: u32(frame, 1), dst: u32(frame, 5) };
 }
@@ -102,7 +104,9 @@ function expectType(frame: Uint8Array, type: number, name: string): Header {
 }
 
 function expectLen(name: string, frame: Uint8Array, len: number): void {
-  if (frame.length !== len) throw new RangeError(`${name}: expected ${len} bytes, got ${frame.length}`);
+  if (frame.length !== len) {
+    throw new RangeError(`${name}: expected ${len} bytes, got ${frame.length}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +122,7 @@ export interface Hello extends Header {
 }
 
 /**
- * Encodes one HELLO announcement: `ids` split over as many frames as needed (56 per frame).
+ * Encodes one HELLO announcement: `ids` split over as many frames as needed (27 per frame).
  * For a seeded ring pass `[drawCount]`; for pairwise, full and leap pass `[]`.
  */
 export function encodeHello(
@@ -127,7 +131,8 @@ export function encodeHello(
   checkBytes("nonce", nonce, NONCE_LEN);
   const parts = Math.max(1, Math.ceil(ids.length / HELLO_IDS_MAX));
   if (parts > HELLO_PARTS_MAX) {
-    throw new RangeError(`ids: expected at most ${HELLO_PARTS_MAX * HELLO_IDS_MAX}, got ${ids.length}`);
+    throw new RangeError(
+      `ids: expected at most ${HELLO_PARTS_MAX * HELLO_IDS_MAX}, got ${ids.length}`);
   }
   const frames: Uint8Array[] = [];
   for (let part = 0; part < parts; part++) {
@@ -231,15 +236,6 @@ export function decodeLinkConfirm(frame: Uint8Array): Header & { tag: Uint8Array
   return { ...h, tag: frame.slice(9, 17) };
 }
 
-/** Shared material of q-composite: MMO hash of the shared keys in ascending key-ID order. */
-export function qCompositeMaterial(keysInIdOrder: readonly Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(KEY_LEN * keysInIdOrder.length);
-  keysInIdOrder.forEach((key, i) => all.set(checkBytes("key", key, KEY_LEN), i * KEY_LEN));
-  const digest = mmoHash(all);
-  all.fill(0);
-  return digest;
-}
-
 function transcript(idI: number, idR: number, nI: Uint8Array, nR: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + 2 * NONCE_LEN);
   putU32(out, 0, idI);
@@ -292,7 +288,8 @@ export function sealFrame(
   linkKey: Uint8Array, type: number, src: number, dst: number, seq: number, payload: Uint8Array,
 ): Uint8Array {
   if (payload.length > DATA_PAYLOAD_MAX) {
-    throw new RangeError(`payload: expected at most ${DATA_PAYLOAD_MAX} bytes, got ${payload.length}`);
+    throw new RangeError(
+      `payload: expected at most ${DATA_PAYLOAD_MAX} bytes, got ${payload.length}`);
   }
   const aad = new Uint8Array(HEADER_LEN + SEQ_LEN);
   header(aad, { type, src, dst });

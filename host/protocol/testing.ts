@@ -1,5 +1,5 @@
 // Test and bench support for the node protocols on the emulator: lays a provisioning image into
-// an emulated node's flash as slot 0 with a commit record (the layout of assembly/storage/slots.ts),
+// an emulated node's flash as slot 0 with a commit record (layout of assembly/storage/slots.ts),
 // and calls the net_* exports of docs/protocol.md. Host side only; nothing here reaches a node
 // except through its flash and its exports.
 
@@ -117,9 +117,9 @@ export interface Side {
 }
 
 /**
- * Two nodes, provisioned and booted (read the boot status with netStatus), whose radios are wired to each other by hand: `exchange` advances each node's
- * clock by `stepMs` in turn and delivers what it sent to the other, until both are linked or
- * `rounds` pass. No shared scheduler, so the bench can time handshakes without an Emulator.
+ * Two nodes, provisioned and booted (read the boot status with netStatus), whose radios are
+ * wired to each other by hand through `exchange`. No shared scheduler, so the bench can time
+ * handshakes without an Emulator.
  */
 export function twoNodes(images: [Uint8Array, Uint8Array], ids: [number, number], seed: string):
   [Side, Side] {
