@@ -1,7 +1,8 @@
 // Store and custody figures: registering 100,000 nodes in a fresh SQLite store (batches of 1,000
 // IDs per transaction, each ID with its journal record), verifying that 100,000-record journal,
 // and an unseal (3 shares -> KEK -> KEK digest -> AES-GCM open of the master) followed by
-// deriving 10,000 EG rings of k = 200 with the authority, IDs and then key bytes.
+// deriving 10,000 EG rings of k = 200 with the authority, IDs and then key bytes; and the
+// store's per-node steps of a provisioning run (1,000 nodes through provisioning/store/drill.ts).
 // Targets (issue 7): registration <= 20 s; unseal + 10,000 rings <= 5 s.
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { createAuthority } from "../host/authority/index.js";
 import { wipe } from "../host/crypto/index.js";
 import type { Report } from "./harness.js";
 import { openStore } from "../provisioning/store/index.js";
+import { runDrill } from "../provisioning/store/drill.js";
 import { addShare, checkShare, newCustody, openMaster, rebuildKek } from
   "../provisioning/custody/seal.js";
 import type { CheckedShare } from "../provisioning/custody/seal.js";
@@ -22,6 +24,7 @@ const RINGS = 10_000;
 const RING = 200;
 const POOL = 100_000;
 const AUTHORITY_ID = "00112233445566aa";
+const DRILL_NODES = 1_000;
 
 export default async function bench(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "predist-bench-store-"));
@@ -98,6 +101,18 @@ export default async function bench(report: Report): Promise<void> {
       ms: Math.round(performance.now() - start),
     });
     authority.destroy();
+
+    // The store's share of `predist provision`: allocate, build the image, record flashed and
+    // verified (three synchronous=FULL transactions per node), as the crash test's drill does.
+    start = performance.now();
+    await runDrill({ db: join(dir, "drill.db"), station: "bench", target: DRILL_NODES });
+    const drillMs = performance.now() - start;
+    report({
+      bench: "store.provision-steps",
+      nodes: DRILL_NODES,
+      ms: Math.round(drillMs),
+      msPerNode: Number((drillMs / DRILL_NODES).toFixed(2)),
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
