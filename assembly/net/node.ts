@@ -14,7 +14,7 @@ import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_M
   ERR_NET_REVOKED } from "../status";
 import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
 import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
-  ringThreshold, ringLanes, ringSeeded, ringDraws, leapInitialKey, leapErased, leapErase,
+  ringThreshold, ringLanes, ringSeeded, ringDraws, leapInitialKey, leapErase,
   LANES_MAX, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
@@ -718,10 +718,10 @@ export function netBoot(): i32 {
   myId = ringNodeId();
   if (fresh(helloNonce, NONCE_LEN) != OK) return ERR_HAL;
   if (ringScheme() == SCHEME_LEAP) {
-    // K_IN lives until the discovery phase ends; a region neither intact nor erased (a power cut
-    // during the erasure) is finished now (docs/image-format.md, "Erasable region").
+    // K_IN lives until the discovery phase ends; a region not intact (erased, or torn by a power
+    // cut during the erasure) is zeroed now (docs/image-format.md, "Erasable region").
     if (leapInitialKey(0) == OK) timerStart(TIMER_LEAP_ERASE, LEAP_ERASE_MS);
-    else if (!leapErased()) leapErase();
+    else leapErase();
   }
   timerStart(TIMER_HELLO, HELLO_DELAY_MS);
   timerStart(TIMER_TICK, TICK_MS);

@@ -12,6 +12,7 @@ import { flashRead, flashWrite } from "../hal";
 import { activeImageAddr, activeImageLen } from "../storage/slots";
 import { OK, ERR_UNPROVISIONED, ERR_HAL } from "../status";
 import { crc32Update, wipe } from "../crypto/index";
+import { copyBytes } from "../crypto/util";
 import { imageCrcValid, imageTagValid, imageNodeKey } from "../storage/image";
 import { ERR_NET_IMAGE_FORMAT, ERR_NET_IMAGE_CRC, ERR_NET_IMAGE_TAG } from "../status";
 
@@ -57,6 +58,10 @@ const OFF_NODE_KEY_OFFSET: usize = 56;
 const OFF_ANCHOR_OFFSET: usize = 60;
 const OFF_ERASABLE_OFFSET: usize = 64;
 const OFF_ERASABLE_LEN: usize = 68;
+// The canonical section offsets (docs/image-format.md, "Layout").
+const NODE_KEY_OFF: u32 = 96;
+const ANCHOR_OFF: u32 = 112;
+const ERASABLE_OFF: u32 = 144;
 
 const header = memory.data(IMAGE_HEADER_LEN, 8);
 const idBuf = memory.data(4, 4);
@@ -74,8 +79,6 @@ let threshold: u32 = 0;
 let lanes: u32 = 0;
 let poolSize: u64 = 0;
 let draws: u32 = 0;
-let anchorAddr: u32 = 0;
-let erasableOffset: i32 = 0;
 let erasableLen: i32 = 0;
 let bootStatus: i32 = ERR_UNPROVISIONED;
 
@@ -105,29 +108,24 @@ function check(): i32 {
   const count = hdrU32(OFF_RECORD_COUNT);
   const rlen = hdrU32(OFF_RECORD_LEN);
   const ringOff = hdrU32(OFF_RING_OFFSET);
-  const keyOff = hdrU32(OFF_NODE_KEY_OFFSET);
-  const anchorOff = hdrU32(OFF_ANCHOR_OFFSET);
-  const eOff = hdrU32(OFF_ERASABLE_OFFSET);
-  const eLen = hdrU32(OFF_ERASABLE_LEN);
   if (scheme < SCHEME_FULL || scheme > SCHEME_LEAP) return ERR_NET_IMAGE_FORMAT;
   if (nodeId == 0 || nodeId == 0xffffffff) return ERR_NET_IMAGE_FORMAT;
-  // Every offset and length bounded before any arithmetic can wrap.
-  const limit = <u32>imageLen;
-  if (rlen < 4 + <u32>RING_KEY_LEN || rlen > limit || count > limit) return ERR_NET_IMAGE_FORMAT;
+  // Only the canonical layout (docs/image-format.md): every section offset is fixed by the
+  // scheme, so none needs a range check.
+  const eLen: u32 = scheme == SCHEME_LEAP ? <u32>ERASABLE_LEN : 0;
+  if (hdrU32(OFF_NODE_KEY_OFFSET) != NODE_KEY_OFF || hdrU32(OFF_ANCHOR_OFFSET) != ANCHOR_OFF ||
+    hdrU32(OFF_ERASABLE_LEN) != eLen ||
+    hdrU32(OFF_ERASABLE_OFFSET) != (eLen != 0 ? ERASABLE_OFF : 0) ||
+    ringOff != ERASABLE_OFF + eLen) {
+    return ERR_NET_IMAGE_FORMAT;
+  }
   if (scheme != SCHEME_POLYPOOL && rlen != <u32>KEY_RECORD_LEN) return ERR_NET_IMAGE_FORMAT;
-  // Polypool record: ID, then lanes x (t + 1) share coefficients (docs/image-format.md).
+  // Polypool record: ID, then lanes x (t + 1) share coefficients.
   if (scheme == SCHEME_POLYPOOL && (lanes < 1 || lanes > LANES_MAX ||
     <u64>rlen != 4 + 4 * <u64>lanes * (<u64>threshold + 1))) {
     return ERR_NET_IMAGE_FORMAT;
   }
   if ((flags & FLAG_SEEDED_RING) != 0 && (poolSize == 0 || poolSize > 0x100000000)) {
-    return ERR_NET_IMAGE_FORMAT;
-  }
-  if (keyOff < <u32>IMAGE_HEADER_LEN || keyOff + <u32>RING_KEY_LEN > limit) {
-    return ERR_NET_IMAGE_FORMAT;
-  }
-  if (anchorOff > limit || anchorOff + <u32>ANCHOR_LEN > limit) return ERR_NET_IMAGE_FORMAT;
-  if (eLen != 0 && (eLen != <u32>ERASABLE_LEN || eOff > limit || eOff + eLen > limit)) {
     return ERR_NET_IMAGE_FORMAT;
   }
   if (<u64>ringOff + <u64>count * <u64>rlen + <u64>TRAILER_LEN != <u64>imageLen) {
@@ -136,8 +134,6 @@ function check(): i32 {
   recordCount = <i32>count;
   recordLen = <i32>rlen;
   ringAddr = imageAddr + ringOff;
-  anchorAddr = imageAddr + anchorOff;
-  erasableOffset = <i32>eOff;
   erasableLen = <i32>eLen;
 
   // Trailer: CRC-32 over [0, len - 20), CMAC under the node key over [0, len - 16), both with the
@@ -225,11 +221,7 @@ export function ringImageLen(): i32 {
 }
 
 export function ringAnchorAddr(): u32 {
-  return anchorAddr;
-}
-
-export function ringErasableOffset(): i32 {
-  return erasableOffset;
+  return imageAddr + ANCHOR_OFF;
 }
 
 export function ringErasableLen(): i32 {
@@ -284,11 +276,11 @@ const erasable = memory.data(ERASABLE_LEN, 16);
 export function leapInitialKey(out: usize): i32 {
   if (!ready || erasableLen != ERASABLE_LEN) return ERR_UNPROVISIONED;
   let status = ERR_UNPROVISIONED;
-  if (flashRead(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) == 0) {
+  if (flashRead(imageAddr + ERASABLE_OFF, erasable, ERASABLE_LEN) == 0) {
     let any: u32 = 0;
     for (let i = 0; i < 32; i++) any |= <u32>load<u8>(erasable + <usize>i);
     if (any != 0 && crc32Update(0, erasable, 32) == load<u32>(erasable + 32)) {
-      if (out != 0) copy16(out, erasable);
+      if (out != 0) copyBytes(out, erasable, RING_KEY_LEN);
       status = OK;
     }
   }
@@ -296,27 +288,13 @@ export function leapInitialKey(out: usize): i32 {
   return status;
 }
 
-/** LEAP+: true when the erasable region reads as all zeros (K_IN erased, docs/image-format.md). */
-export function leapErased(): bool {
-  if (!ready || erasableLen != ERASABLE_LEN) return false;
-  if (flashRead(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) != 0) return false;
-  let any: u32 = 0;
-  for (let i = 0; i < ERASABLE_LEN; i++) any |= <u32>load<u8>(erasable + <usize>i);
-  wipe(erasable, ERASABLE_LEN);
-  return any == 0;
-}
-
 /**
  * LEAP+: writes zeros over the whole erasable region in place (NOR flash clears bits without a
  * page erase; the trailer reads the region as zeros, so the image stays valid). OK or ERR_HAL.
+ * Zeros over zeros change no cell, so finishing an erasure that was already done is harmless.
  */
 export function leapErase(): i32 {
   if (!ready || erasableLen != ERASABLE_LEN) return OK;
   wipe(erasable, ERASABLE_LEN);
-  return flashWrite(imageAddr + <u32>erasableOffset, erasable, ERASABLE_LEN) < 0 ? ERR_HAL : OK;
-}
-
-function copy16(dst: usize, src: usize): void {
-  store<u64>(dst, load<u64>(src));
-  store<u64>(dst + 8, load<u64>(src + 8));
+  return flashWrite(imageAddr + ERASABLE_OFF, erasable, ERASABLE_LEN) < 0 ? ERR_HAL : OK;
 }
