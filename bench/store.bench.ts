@@ -57,7 +57,8 @@ export default async function bench(report: Report): Promise<void> {
 
     // Unseal and rings: the ceremony's work from three share texts to 10,000 rings.
     const master = new Uint8Array(randomBytes(32));
-    const custody = newCustody(master, AUTHORITY_ID, 1, 5, 3);
+    const params = { scheme: "eg", pool: POOL, ring: RING };
+    const custody = newCustody(master, AUTHORITY_ID, 1, 5, 3, params);
     wipe(custody.kek, master);
     start = performance.now();
     const set: CheckedShare[] = [];
@@ -65,7 +66,7 @@ export default async function bench(report: Report): Promise<void> {
       addShare(set, checkShare({ text, source: `share ${i + 1}` }, AUTHORITY_ID, custody.seal));
     }
     const kek = rebuildKek(set, AUTHORITY_ID, custody.seal);
-    const opened = openMaster(custody.seal, kek, AUTHORITY_ID);
+    const opened = openMaster(custody.seal, kek, AUTHORITY_ID, params);
     wipe(kek);
     const authority = createAuthority({ scheme: "eg", pool: POOL, ring: RING, master: opened });
     wipe(opened);

@@ -19,10 +19,11 @@ import { decodeShare, encodeShare } from "../provisioning/custody/share-code.js"
 
 const AUTHORITY = "0123456789abcdef";
 const OTHER_AUTHORITY = "fedcba9876543210";
+const PARAMS = { scheme: "eg", pool: 64, ring: 8 };
 const master = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
 
 function ceremony(shares = 5, threshold = 3, authority = AUTHORITY, generation = 1) {
-  const custody = newCustody(master, authority, generation, shares, threshold);
+  const custody = newCustody(master, authority, generation, shares, threshold, PARAMS);
   const inputs = custody.codes.map((text, i) => ({ text, source: `share-${i + 1}.txt` }));
   return { ...custody, inputs };
 }
@@ -114,7 +115,7 @@ describe("sealing ceremony", () => {
     const c = ceremony();
     for (const picks of [[0, 1, 2], [4, 2, 0], [1, 3, 4]]) {
       const kek = rebuildKek(checked(c, picks), AUTHORITY, c.seal);
-      expect(openMaster(c.seal, kek, AUTHORITY)).toEqual(master);
+      expect(openMaster(c.seal, kek, AUTHORITY, PARAMS)).toEqual(master);
     }
   });
 
@@ -188,29 +189,40 @@ describe("sealing ceremony", () => {
   it("makes old shares useless after a rotation", () => {
     const first = ceremony(5, 3, AUTHORITY, 1);
     const kek = rebuildKek(checked(first, [0, 1, 2]), AUTHORITY, first.seal);
-    const second = newCustody(openMaster(first.seal, kek, AUTHORITY), AUTHORITY, 2, 5, 3);
+    const second = newCustody(openMaster(first.seal, kek, AUTHORITY, PARAMS), AUTHORITY, 2, 5, 3,
+      PARAMS);
     const error = errorOf(() => checkShare(first.inputs[0], AUTHORITY, second.seal));
     expect(error.message).toMatch(/is of KEK generation 1; the store is at generation 2/);
     // Even forcing the old shares past the generation check, the old KEK fails the new digest
     // and the new seal's tag.
     const forced = { ...second.seal, generation: 1 };
-    expect(() => openMaster(forced, kek, AUTHORITY)).toThrow(/digest does not match/);
+    expect(() => openMaster(forced, kek, AUTHORITY, PARAMS)).toThrow(/digest does not match/);
     const newKek = rebuildKek(
       second.codes.slice(2).map((text, i) => checkShare({ text, source: `n${i}` }, AUTHORITY,
         second.seal)),
       AUTHORITY,
       second.seal,
     );
-    expect(openMaster(second.seal, newKek, AUTHORITY)).toEqual(master);
+    expect(openMaster(second.seal, newKek, AUTHORITY, PARAMS)).toEqual(master);
   });
 
-  it("refuses a sealed record from another authority or generation (AAD)", () => {
+  it("refuses a sealed record that was changed, or opened with other parameters (AAD)", () => {
     const c = ceremony();
     const kek = rebuildKek(checked(c, [0, 1, 2]), AUTHORITY, c.seal);
     const tampered = { ...c.seal, sealed: c.seal.sealed.slice() };
     tampered.sealed[3] ^= 0x80;
-    expect(() => openMaster(tampered, kek, AUTHORITY)).toThrow(/does not authenticate/);
+    expect(() => openMaster(tampered, kek, AUTHORITY, PARAMS)).toThrow(/does not authenticate/);
+    // Parameters edited in the store (a bigger ring, keys reordered) no longer match the AAD;
+    // the same parameters with their keys in another order still do (canonical JSON).
+    expect(() => openMaster(c.seal, kek, AUTHORITY, { ...PARAMS, ring: 9 })).toThrow(
+      /does not authenticate/,
+    );
+    expect(openMaster(c.seal, kek, AUTHORITY, { ring: 8, pool: 64, scheme: "eg" })).toEqual(
+      master,
+    );
     // Same KEK digest check passes only with the same authority ID.
-    expect(() => openMaster(c.seal, kek, OTHER_AUTHORITY)).toThrow(/digest does not match/);
+    expect(() => openMaster(c.seal, kek, OTHER_AUTHORITY, PARAMS)).toThrow(
+      /digest does not match/,
+    );
   });
 });

@@ -327,10 +327,11 @@ async function runInit(options: InitOptions): Promise<void> {
   const authority = createAuthority({ ...(params as unknown as SchemeParams), master });
   (params.anchor as Record<string, unknown>).commitment = hex(authority.anchor.commitment);
   authority.destroy();
-  const { shares, threshold } = options;
-  const { seal, codes, kek } = newCustody(master, authorityId, 1, shares, threshold);
-  wipe(kek, master);
   if (options.insecureFixedSeed !== undefined) params.insecure = true;
+  // The parameters are final here: the seal's AAD binds their digest.
+  const { shares, threshold } = options;
+  const { seal, codes, kek } = newCustody(master, authorityId, 1, shares, threshold, params);
+  wipe(kek, master);
 
   // Share files first: if the store then fails, they are removed and nothing is half-made; the
   // other order could commit a sealed master whose shares were never written.
@@ -398,7 +399,7 @@ async function runUnseal(options: UnsealOptions): Promise<void> {
     const sources = { ...kekOptions(options, !options.json), ignoreSession: true };
     const kek = await obtainKek(store, sources);
     try {
-      wipe(openMaster(seal, kek, record.authorityId));
+      wipe(openMaster(seal, kek, record.authorityId, record.params));
       let session: { path: string; expiresAt: string } | undefined;
       if (options.session) {
         session = writeSession(options.db, record.authorityId, seal.generation, kek, options.ttl);
@@ -492,7 +493,8 @@ async function runSharesRotate(options: RotateOptions): Promise<void> {
     checkCountsOption(shares, threshold);
     const master = await obtainMaster(store, kekOptions(options, !options.json));
     const generation = seal.generation + 1;
-    const next = newCustody(master, record.authorityId, generation, shares, threshold);
+    const next = newCustody(master, record.authorityId, generation, shares, threshold,
+      record.params);
     wipe(master, next.kek);
     const files = options.shareDir
       ? writeShareFiles(options.shareDir, next.codes, threshold, record.authorityId, generation)

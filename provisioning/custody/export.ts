@@ -72,7 +72,7 @@ export async function exportSecrets(
   let kdf: Record<string, unknown>;
   let authority: Authority;
   try {
-    const master = openMaster(seal, kek, record.authorityId);
+    const master = openMaster(seal, kek, record.authorityId, record.params);
     authority = createAuthority({ ...authorityOptions(record), master });
     wipe(master);
     if (passphrase !== undefined) {

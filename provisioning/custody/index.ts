@@ -147,7 +147,7 @@ export async function obtainMaster(store: Store, options: KekOptions): Promise<U
   const { record, seal } = await requireAuthority(store);
   const kek = await obtainKek(store, options);
   try {
-    return openMaster(seal, kek, record.authorityId);
+    return openMaster(seal, kek, record.authorityId, record.params);
   } finally {
     wipe(kek);
   }

@@ -3,12 +3,15 @@
 // and, for one command or a session, in memory. docs/custody.md is the specification.
 //
 //   AAD        = "predist-seal-v1" 0x00 purpose 0x00 authority ID (8) || generation (u16 BE)
+//                || SHA-256("predist-params-v1" 0x00 || canonical JSON of the scheme parameters)
 //   KEK digest = SHA-256("predist-kek-digest-v1" 0x00 authority ID || generation || KEK)
 //
-// The AAD binds the ciphertext to this authority, purpose and KEK generation, so a sealed record
-// copied from another store or an older generation does not open. The KEK digest catches a wrong
-// reconstruction before the KEK is used (the SLIP-39 lesson: a share set that combines to garbage
-// must be named, not used). Comparisons are constant-time; every temporary key buffer is wiped.
+// The AAD binds the ciphertext to this authority, purpose, KEK generation and the scheme
+// parameters kept beside it, so a sealed record copied from another store or an older generation
+// does not open, and neither does one whose parameters were edited in the file. The KEK digest
+// catches a wrong reconstruction before the KEK is used (the SLIP-39 lesson: a share set that
+// combines to garbage must be named, not used). Comparisons are constant-time; every temporary
+// key buffer is wiped.
 // Not protected against: a custodian who keeps a copy of M shares, or malware on the machine that
 // runs the ceremony while the KEK is in memory.
 
@@ -16,6 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { gcm } from "@noble/ciphers/aes.js";
 import { constantTimeEqual, wipe } from "../../host/crypto/index.js";
 import { CliError, EXIT } from "../errors.js";
+import { canonicalJson } from "../store/journal.js";
 import type { SealRecord } from "../store/types.js";
 import { KEK_LEN, ShareError, decodeShare, encodeShare, type Share } from "./share-code.js";
 import { checkCounts, combine, interpolateAt, split } from "./shamir.js";
@@ -26,6 +30,7 @@ export const GCM_NONCE_LEN = 12;
 export const GCM_TAG_LEN = 16;
 const SEAL_LABEL = "predist-seal-v1";
 const DIGEST_LABEL = "predist-kek-digest-v1";
+const PARAMS_LABEL = "predist-params-v1";
 /** Most share subsets `verifyShares` tries when looking for one that rebuilds the KEK. */
 export const MAX_SUBSET_TRIES = 1000;
 
@@ -33,10 +38,28 @@ function u16(value: number): Uint8Array {
   return new Uint8Array([(value >> 8) & 0xff, value & 0xff]);
 }
 
-function aad(purpose: string, authorityId: string, generation: number): Uint8Array {
+/** SHA-256 of the scheme parameters' canonical JSON, under its own label. */
+export function paramsDigest(params: Record<string, unknown>): Uint8Array {
+  const h = createHash("sha256");
+  h.update(`${PARAMS_LABEL}\0`);
+  h.update(canonicalJson(params), "utf8");
+  return new Uint8Array(h.digest());
+}
+
+function aad(
+  purpose: string,
+  authorityId: string,
+  generation: number,
+  params: Record<string, unknown>,
+): Uint8Array {
   const head = Buffer.from(`${SEAL_LABEL}\0${purpose}\0`, "utf8");
   return new Uint8Array(
-    Buffer.concat([head, Buffer.from(authorityId, "hex"), Buffer.from(u16(generation))]),
+    Buffer.concat([
+      head,
+      Buffer.from(authorityId, "hex"),
+      Buffer.from(u16(generation)),
+      Buffer.from(paramsDigest(params)),
+    ]),
   );
 }
 
@@ -57,9 +80,11 @@ export function sealMaster(
   generation: number,
   shares: number,
   threshold: number,
+  params: Record<string, unknown>,
 ): SealRecord {
   const nonce = new Uint8Array(randomBytes(GCM_NONCE_LEN));
-  const sealed = gcm(kek, nonce, aad(MASTER_PURPOSE, authorityId, generation)).encrypt(master);
+  const binding = aad(MASTER_PURPOSE, authorityId, generation, params);
+  const sealed = gcm(kek, nonce, binding).encrypt(master);
   return {
     purpose: MASTER_PURPOSE,
     generation,
@@ -73,7 +98,12 @@ export function sealMaster(
 }
 
 /** Decrypts the master; the KEK digest is checked first and the GCM tag second. */
-export function openMaster(seal: SealRecord, kek: Uint8Array, authorityId: string): Uint8Array {
+export function openMaster(
+  seal: SealRecord,
+  kek: Uint8Array,
+  authorityId: string,
+  params: Record<string, unknown>,
+): Uint8Array {
   if (!constantTimeEqual(kekDigest(authorityId, seal.generation, kek), seal.kekDigest)) {
     throw new CliError(
       EXIT.SEALED,
@@ -82,14 +112,14 @@ export function openMaster(seal: SealRecord, kek: Uint8Array, authorityId: strin
     );
   }
   try {
-    return gcm(kek, seal.nonce, aad(seal.purpose, authorityId, seal.generation)).decrypt(
-      seal.sealed,
-    );
+    const binding = aad(seal.purpose, authorityId, seal.generation, params);
+    return gcm(kek, seal.nonce, binding).decrypt(seal.sealed);
   } catch {
     throw new CliError(
       EXIT.INTEGRITY,
       `the sealed ${seal.purpose} record does not authenticate (invalid tag)`,
-      "the store's sealed record was changed or copied from another store: restore a backup",
+      "the sealed record or the authority's parameters in the store were changed, or the " +
+        "record comes from another store: restore a backup",
     );
   }
 }
@@ -101,10 +131,11 @@ export function newCustody(
   generation: number,
   shares: number,
   threshold: number,
+  params: Record<string, unknown>,
 ): { seal: SealRecord; codes: string[]; kek: Uint8Array } {
   checkCounts(shares, threshold);
   const kek = new Uint8Array(randomBytes(KEK_LEN));
-  const seal = sealMaster(master, kek, authorityId, generation, shares, threshold);
+  const seal = sealMaster(master, kek, authorityId, generation, shares, threshold, params);
   const points = split(kek, shares, threshold);
   const codes = points.map((p) => {
     const code = encodeShare({ authorityId, generation, threshold, index: p.x, value: p.y });
