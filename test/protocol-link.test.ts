@@ -106,3 +106,18 @@ describe("new discovery rounds", () => {
     }
   });
 });
+
+describe("large rings", () => {
+  it("a 250-key eg image (pool 10,000) boots with 250 ring keys and links", () => {
+    const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250, insecureSeed: "big" });
+    let v = 2;
+    while (authority.pairKey(1, v) === undefined) v++;
+    const sides = twoNodes([buildImage(authority, 1), buildImage(authority, v)], [1, v], "big");
+    expect(netStatus(sides[0].node, NET_STATUS.ring)).toBe(0);
+    expect(netStatus(sides[0].node, NET_STATUS.ringKeys)).toBe(250);
+    expect(exchange(sides)).toBe(true);
+    // The announcement takes ceil(250 / 27) = 10 HELLO frames.
+    const hellos = sides[0].medium.frames.filter((f) => f.frame[0] === TYPE_HELLO);
+    expect(hellos.length).toBe(10);
+  });
+});
