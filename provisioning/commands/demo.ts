@@ -263,17 +263,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say(`\n[${stepNumber}/${totalSteps}] Revoke a captured node\n  skipped: no node was ` +
       "provisioned (see step 4)");
   } else {
-    step(`Revoke captured node ${victim}`, [
+    const revoked = parseJson<{ revokedKeyIds?: number[]; frames?: number;
+      linksToRekey?: number }>(step(`Revoke captured node ${victim}`, [
       "revoke", "--db", "predist.db", "--node", String(victim), "--out", "revocation.json",
       "--json",
-    ]);
+    ]).stdout, "revoke");
+    say(`  ${revoked.revokedKeyIds?.length ?? 0} pool keys revoked, ${revoked.linksToRekey ?? 0} ` +
+      `registered pairs must re-key; ${revoked.frames ?? 0} broadcast frames in revocation.json`);
   }
 
   // 8. The journal: every step above, chained by hash.
-  const verdict = parseJson<{ ok?: boolean; records?: number }>(
+  const verdict = parseJson<{ ok?: boolean; checked?: number }>(
     step("Verify the journal's hash chain", ["log", "--db", "predist.db", "--verify", "--json"])
       .stdout, "log --verify");
-  say(`  ${verdict.records ?? "?"} journal records, chain ${verdict.ok ? "intact" : "BROKEN"}`);
+  say(`  ${verdict.checked ?? 0} journal records, chain ${verdict.ok ? "intact" : "BROKEN"}`);
 
   const flashDir = join(dir, "nodes");
   const summary: DemoSummary = {
@@ -290,7 +293,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     simulation,
     report: join(dir, "report.html"),
     revocation: existsSync(join(dir, "revocation.json")) ? join(dir, "revocation.json") : "",
-    journalRecords: verdict.records ?? 0,
+    journalRecords: verdict.checked ?? 0,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else say(renderSummary(summary));
