@@ -87,7 +87,7 @@ function putU32(bytes: Uint8Array, at: number, value: number): void {
   putU16(bytes, at + 2, value & 0xffff);
 }
 
-/** Reads the 5-byte header; RangeError on a frame too short or too long. */
+/** Reads the 9-byte header; RangeError on a frame too short or too long. */
 export function decodeHeader(frame: Uint8Array): Header {
   checkBytes("frame", frame);
   if (frame.length < HEADER_LEN || frame.length > FRAME_MAX) {
