@@ -13,11 +13,12 @@ import {
   polypoolShareProbability, qcompositeLinkProbability,
 } from "../../host/analytics/index.js";
 import {
-  type Authority, type SchemeParams, MASTER_LEN, buildImage, checkSchemeParams, createAuthority,
+  type Authority, type SchemeParams, MASTER_LEN, buildImage, createAuthority,
 } from "../../host/authority/index.js";
 import { wipe } from "../../host/crypto/index.js";
-import { ImageError, SCHEME_NAMES, decodeImage, describeImage } from "../../host/image/index.js";
+import { ImageError, decodeImage, describeImage } from "../../host/image/index.js";
 import { GROUP } from "../cli.js";
+import { type SchemeFlags, addSchemeOptions, count, schemeParamsFrom } from "../scheme-flags.js";
 import { CliError, EXIT } from "../errors.js";
 
 /** Capture counts `analyze` reports when --captured is not given. */
@@ -34,14 +35,6 @@ const EXIT_HELP =
   "\nExit codes: 0 ok, 2 usage (malformed or missing value), 3 invalid input (impossible " +
   "parameters, bad image), 12 no fit (no scheme fits the budget).";
 
-/** Syntax only: a non-negative integer. Ranges are checked with the other parameters. */
-function count(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}".`);
-  }
-  return Number(value);
-}
-
 function probability(value: string): number {
   const p = Number(value);
   if (value.trim() === "" || !(p > 0 && p < 1)) {
@@ -54,93 +47,13 @@ function countList(value: string): number[] {
   return value.split(",").map((part) => count(part));
 }
 
-function scheme(value: string): string {
-  if (!(SCHEME_NAMES as string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of ${SCHEME_NAMES.join(", ")}, got "${value}".`);
-  }
-  return value;
-}
-
-interface SchemeFlags {
-  scheme: string;
-  pool?: number;
-  ring?: number;
-  q?: number;
-  nodes?: number;
-  partners?: number;
-  polynomials?: number;
-  perNode?: number;
-  degree?: number;
-  lanes?: number;
-  seeded?: boolean;
+interface AnalyzeFlags extends SchemeFlags {
   kinErased?: boolean;
 }
 
-function need(flags: SchemeFlags, name: keyof SchemeFlags, flag: string): number {
-  const value = flags[name];
-  if (value === undefined) {
-    throw new CliError(EXIT.USAGE, `--${flag} is required for --scheme ${flags.scheme}`,
-      `add --${flag} <n>; see predist ${"analyze"} --help`);
-  }
-  return value as number;
-}
-
-/** Scheme flags to authority parameters, with the authority's own range checks. */
-function schemeParams(flags: SchemeFlags): SchemeParams {
-  let params: SchemeParams;
-  switch (flags.scheme) {
-    case "full":
-      params = { scheme: "full", nodes: need(flags, "nodes", "nodes") };
-      break;
-    case "eg":
-      params = { scheme: "eg", pool: need(flags, "pool", "pool"), ring: need(flags, "ring", "ring"),
-        seeded: flags.seeded === true };
-      break;
-    case "qcomposite":
-      params = { scheme: "qcomposite", pool: need(flags, "pool", "pool"),
-        ring: need(flags, "ring", "ring"), q: need(flags, "q", "q"), seeded: flags.seeded === true };
-      break;
-    case "pairwise":
-      params = { scheme: "pairwise", nodes: need(flags, "nodes", "nodes"),
-        partners: need(flags, "partners", "partners") };
-      break;
-    case "polypool":
-      params = { scheme: "polypool", polynomials: need(flags, "polynomials", "polynomials"),
-        perNode: need(flags, "perNode", "per-node"), degree: need(flags, "degree", "degree"),
-        lanes: flags.lanes, seeded: flags.seeded === true };
-      break;
-    default:
-      params = { scheme: "leap" };
-  }
-  try {
-    return checkSchemeParams(params);
-  } catch (error) {
-    if (error instanceof RangeError || error instanceof TypeError) {
-      throw new CliError(EXIT.INVALID_INPUT, `${flags.scheme}: ${error.message}`,
-        "check the scheme parameters: ring <= pool, q <= ring, partners <= nodes - 1, " +
-          "per-node <= polynomials, pool <= 2^32");
-    }
-    throw error;
-  }
-}
-
-function analysisParams(params: SchemeParams, flags: SchemeFlags): AnalysisParams {
+function analysisParams(params: SchemeParams, flags: AnalyzeFlags): AnalysisParams {
   if (params.scheme === "leap") return { scheme: "leap", erased: flags.kinErased !== false };
   return params as AnalysisParams;
-}
-
-function addSchemeOptions(command: Command): Command {
-  return command
-    .option("--scheme <name>", `one of ${SCHEME_NAMES.join(", ")}`, scheme, "eg")
-    .option("--pool <P>", "pool size P (eg, qcomposite), 1 .. 2^32", count)
-    .option("--ring <k>", "keys per node k (eg, qcomposite)", count)
-    .option("--q <q>", "keys a q-composite link needs", count)
-    .option("--nodes <n>", "network size n (full, pairwise; node IDs 1..n)", count)
-    .option("--partners <m>", "mean partners per node m (pairwise)", count)
-    .option("--polynomials <s>", "polynomials in the pool s (polypool)", count)
-    .option("--per-node <s'>", "polynomials per node s' (polypool; s = s' = 1 is Blundo)", count)
-    .option("--degree <t>", "polynomial degree t (polypool)", count)
-    .option("--lanes <L>", "31-bit field lanes per polynomial (polypool)", count, 5);
 }
 
 function pct(x: number): string {
@@ -157,7 +70,7 @@ function describeParams(params: AnalysisParams): string {
 }
 
 function runAnalyze(flags: SchemeFlags & { neighbours?: number; captured: number[]; json?: boolean }) {
-  const params = schemeParams(flags);
+  const params = schemeParamsFrom(flags);
   const analysis = analyze(analysisParams(params, flags), flags.neighbours, flags.captured);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(analysis)}\n`);
@@ -270,8 +183,8 @@ function checkRings(authority: Authority, count: number, params: SchemeParams) {
 }
 
 function runRings(flags: SchemeFlags & { count: number; out?: string; ndjson?: string;
-  check?: boolean; masterFile?: string; insecureSeed?: string; json?: boolean }) {
-  const params = schemeParams(flags);
+  check?: boolean; masterFile?: string; insecureFixedSeed?: string; json?: boolean }) {
+  const params = schemeParamsFrom(flags);
   if (flags.count < 1 || flags.count > RINGS_MAX) {
     throw new CliError(EXIT.INVALID_INPUT, `--count: expected 1 to ${RINGS_MAX}, got ${flags.count}`);
   }
@@ -279,18 +192,18 @@ function runRings(flags: SchemeFlags & { count: number; out?: string; ndjson?: s
     throw new CliError(EXIT.INVALID_INPUT, `--count ${flags.count} exceeds --nodes ${params.nodes}`,
       "node IDs run 1..nodes");
   }
-  if ((flags.masterFile === undefined) === (flags.insecureSeed === undefined)) {
-    throw new CliError(EXIT.USAGE, "give exactly one of --master-file and --insecure-seed",
-      "--master-file FILE keeps the master (created if missing); --insecure-seed is for demos only");
+  if ((flags.masterFile === undefined) === (flags.insecureFixedSeed === undefined)) {
+    throw new CliError(EXIT.USAGE, "give exactly one of --master-file and --insecure-fixed-seed",
+      "--master-file FILE keeps the master (created if missing); --insecure-fixed-seed is for demos only");
   }
   if (flags.out !== undefined && flags.ndjson !== undefined) {
     throw new CliError(EXIT.USAGE, "give at most one of --out and --ndjson");
   }
   const master = flags.masterFile !== undefined ? masterFrom(flags.masterFile) : undefined;
-  if (flags.insecureSeed !== undefined) {
-    process.stderr.write("predist: WARNING: --insecure-seed makes every key predictable\n");
+  if (flags.insecureFixedSeed !== undefined) {
+    process.stderr.write("predist: WARNING: --insecure-fixed-seed makes every key predictable\n");
   }
-  const authority = createAuthority({ ...params, master, insecureSeed: flags.insecureSeed });
+  const authority = createAuthority({ ...params, master, insecureSeed: flags.insecureFixedSeed });
   wipe(master);
   try {
     let fd: number | undefined;
@@ -390,7 +303,8 @@ export function registerAuthorityCommands(program: Command): void {
       .description("Analyze one scheme: link probability, secure degree, storage per node and the " +
         "fraction of links exposed after x captured nodes (docs/analytics.md)."),
   )
-    .option("--neighbours <n'>", "neighbours in radio range, for the expected secure degree", count)
+    .option("--neighbours <n'>",
+      "neighbours in radio range, for the expected secure degree (default: degree not shown)", count)
     .option("--captured <list>", "captured-node counts, comma-separated", countList,
       countList(DEFAULT_CAPTURED))
     .option("--kin-not-erased", "leap: assume captures before K_IN was erased", false)
@@ -426,17 +340,19 @@ export function registerAuthorityCommands(program: Command): void {
         "compares the generated rings' share probability with the closed form."),
   )
     .requiredOption("--count <N>", "nodes to generate (IDs 1..N)", count)
-    .option("--seeded", "eg, qcomposite, polypool: rings from the public seed (rings public)", false)
-    .option("--out <dir>", "write one image file per node into this folder")
-    .option("--ndjson <file>", "write one JSON line per node to this file (- for stdout)")
+    .option("--out <dir>", "write one image file per node into this folder (default: no folder)")
+    .option("--ndjson <file>",
+      "write one JSON line per node to this file, - for stdout (default: no stream)")
     .option("--check", "compare empirical and closed-form share probability", false)
-    .option("--master-file <file>", "32-byte master secret (created from the CSPRNG if missing)")
-    .option("--insecure-seed <text>", "INSECURE, tests and demos only: master from this text")
+    .option("--master-file <file>",
+      "32-byte master secret, created from the CSPRNG if missing (default: none; required " +
+        "unless --insecure-fixed-seed)")
+    .option("--insecure-fixed-seed <text>", "INSECURE, tests and demos only: master from this text (default: none)")
     .option("--json", "print the summary as one JSON object", false)
     .addHelpText("after", examples(
       "predist rings --scheme eg --pool 100000 --ring 200 --count 1000 --master-file m.key --out imgs",
       "predist rings --scheme qcomposite --pool 1000 --ring 40 --q 2 --count 300 " +
-        "--insecure-seed demo --check"))
+        "--insecure-fixed-seed demo --check"))
     .action((options) => runRings(options));
 
   const image = program

@@ -7,14 +7,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import {
-  checkSchemeParams,
-  createAuthority,
-  type SchemeParams,
-} from "../../host/authority/index.js";
+import { createAuthority, type SchemeParams } from "../../host/authority/index.js";
 import { constantTimeEqual, wipe } from "../../host/crypto/index.js";
 import { GROUP } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
+import { type SchemeFlags, addSchemeOptions, schemeParamsFrom } from "../scheme-flags.js";
 import {
   openStore,
   NODE_STATES,
@@ -139,93 +136,24 @@ function examples(...lines: string[]): string {
 
 // ---- init ------------------------------------------------------------------------------------
 
-interface SchemeFlags {
-  scheme: string;
-  pool?: number;
-  ring?: number;
-  q?: number;
-  nodes?: number;
-  partners?: number;
-  polynomials?: number;
-  perNode?: number;
-  degree?: number;
-  lanes?: number;
-  seeded?: boolean;
+interface InitSchemeFlags extends SchemeFlags {
   chainLength?: number;
   intervalMs?: number;
   startMs?: number;
 }
 
-/** The scheme flags `predist init` shares with the authority's commands. */
-export function addSchemeOptions(command: Command): Command {
+/** The scheme flags shared with the authority's commands, plus the μTESLA anchor's. */
+function addInitSchemeOptions(command: Command): Command {
   const u32 = intOption(1, 0xffffffff);
-  return command
-    .addOption(
-      new Option("--scheme <name>", "key predistribution scheme")
-        .choices(["full", "eg", "qcomposite", "pairwise", "polypool", "leap"])
-        .default("eg"),
-    )
-    .option("--pool <n>", "pool size P (eg, qcomposite; default: 10000)", intOption(1, 2 ** 32))
-    .option("--ring <k>", "ring size k (eg, qcomposite; default: 75)", u32)
-    .option("--q <q>", "keys two nodes must share (qcomposite; default: 2)", u32)
-    .option("--nodes <n>", "network size (full, pairwise; default: 1000)", u32)
-    .option("--partners <m>", "partners per node (pairwise; default: 30)", u32)
-    .option("--polynomials <s>", "polynomials in the pool (polypool; default: 100)", u32)
-    .option("--per-node <s>", "polynomials per node (polypool; default: 5)", u32)
-    .option("--degree <t>", "polynomial degree t (polypool; default: 20)", intOption(1, 0xffff))
-    .option("--lanes <n>", "field lanes (polypool; default: 5)", intOption(1, 16))
-    .option("--seeded", "rings drawn from a public seed (eg, qcomposite, polypool; default: " +
-      "secret rings)")
+  return addSchemeOptions(command)
     .option("--chain-length <n>", "μTESLA chain length (default: 10000)", intOption(1, 1 << 24))
     .option("--interval-ms <ms>", "μTESLA interval in ms (default: 1000)", u32)
     .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default: 0)",
       intOption(0, Number.MAX_SAFE_INTEGER));
 }
 
-export function schemeParamsFrom(flags: SchemeFlags): Record<string, unknown> {
-  const seeded = flags.seeded === true ? { seeded: true } : {};
-  let params: SchemeParams;
-  switch (flags.scheme) {
-    case "full":
-      params = { scheme: "full", nodes: flags.nodes ?? 1000 };
-      break;
-    case "eg":
-      params = { scheme: "eg", pool: flags.pool ?? 10_000, ring: flags.ring ?? 75, ...seeded };
-      break;
-    case "qcomposite":
-      params = {
-        scheme: "qcomposite",
-        pool: flags.pool ?? 10_000,
-        ring: flags.ring ?? 75,
-        q: flags.q ?? 2,
-        ...seeded,
-      };
-      break;
-    case "pairwise":
-      params = { scheme: "pairwise", nodes: flags.nodes ?? 1000, partners: flags.partners ?? 30 };
-      break;
-    case "polypool":
-      params = {
-        scheme: "polypool",
-        polynomials: flags.polynomials ?? 100,
-        perNode: flags.perNode ?? 5,
-        degree: flags.degree ?? 20,
-        lanes: flags.lanes ?? 5,
-        ...seeded,
-      };
-      break;
-    default:
-      params = { scheme: "leap" };
-  }
-  try {
-    checkSchemeParams(params);
-  } catch (error) {
-    throw new CliError(
-      EXIT.INVALID_INPUT,
-      `scheme parameters are not valid: ${(error as Error).message}`,
-      "see `predist init --help` for each scheme's flags",
-    );
-  }
+function initParamsFrom(flags: InitSchemeFlags): Record<string, unknown> {
+  const params = schemeParamsFrom(flags);
   const anchor = {
     chainLength: flags.chainLength ?? 10_000,
     intervalMs: flags.intervalMs ?? 1_000,
@@ -234,7 +162,7 @@ export function schemeParamsFrom(flags: SchemeFlags): Record<string, unknown> {
   return { ...params, anchor };
 }
 
-interface InitOptions extends DbOptions, SchemeFlags {
+interface InitOptions extends DbOptions, InitSchemeFlags {
   shares: number;
   threshold: number;
   shareDir?: string;
@@ -304,7 +232,7 @@ function checkCountsOption(shares: number, threshold: number): void {
 
 async function runInit(options: InitOptions): Promise<void> {
   checkCountsOption(options.shares, options.threshold);
-  const params = schemeParamsFrom(options);
+  const params = initParamsFrom(options);
   if (existsSync(options.db)) {
     await withStore(options, async (store) => {
       const existing = await store.getAuthority();
@@ -844,7 +772,7 @@ async function runExport(options: ExportOptions): Promise<void> {
 export function registerStoreCommands(program: Command): void {
   const count = intOption(1, MAX_SHARES);
 
-  addSchemeOptions(
+  addInitSchemeOptions(
     addDbOptions(
       program
         .command("init")
@@ -910,7 +838,7 @@ export function registerStoreCommands(program: Command): void {
           "(checksum, authority, generation, and that it lies on the KEK's polynomials).",
       ),
   )
-    .option("--share <file>", "a share file (repeatable; give all of them)", collect)
+    .option("--share <file>", "a share file (repeatable; give all of them; default: none, required)", collect)
     .addHelpText("after", examples(
       "predist shares verify --share s1.txt --share s2.txt --share s3.txt --share s4.txt",
       "predist shares verify --share shares/share-g1-1-of-5.txt --json",
@@ -1014,7 +942,7 @@ export function registerStoreCommands(program: Command): void {
   )
     .requiredOption("--out <dir>", "folder to write into (created 0700)")
     .option("--with-secrets", "also write secrets.enc.json (default: no secrets)", false)
-    .option("--passphrase-file <file>", "encrypt the secrets under this passphrase (scrypt)")
+    .option("--passphrase-file <file>", "encrypt the secrets under this passphrase (scrypt) (default: none)")
     .option("--key-from-kek", "encrypt the secrets under a key derived from the KEK", false)
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
     .addHelpText("after", examples(
