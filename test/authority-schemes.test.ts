@@ -172,3 +172,13 @@ describe("bad parameters", () => {
     expect(() => buildImage(a, 1)).toThrow(/image too large: scheme full.*39,?\d* ?bytes|scheme full/);
   });
 });
+
+describe("authority parameters", () => {
+  it("keep only the scheme's fields, never the master or the seed", () => {
+    const master = new Uint8Array(32).fill(9);
+    const authority = createAuthority({ scheme: "eg", pool: 100, ring: 10, master });
+    expect(Object.keys(authority.params).sort()).toEqual(["pool", "ring", "scheme"]);
+    expect(Object.values(authority.params)).not.toContain(master);
+    authority.destroy();
+  });
+});

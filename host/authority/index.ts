@@ -170,9 +170,15 @@ function anchorParams(options: AuthorityOptions): Omit<Anchor, "commitment"> {
   };
 }
 
+/** Only the scheme's own fields of `options`: never the master or the seed. */
+function schemeFieldsOf(options: AuthorityOptions): SchemeParams {
+  const { master: _master, insecureSeed: _seed, anchor: _anchor, ...fields } = options;
+  return { ...fields } as SchemeParams;
+}
+
 /** Creates an authority; throws TypeError / RangeError on bad parameters. */
 export function createAuthority(options: AuthorityOptions): Authority {
-  const params = checkSchemeParams(options);
+  const params = checkSchemeParams(schemeFieldsOf(options));
   const chainParams = anchorParams(options);
   let master: Uint8Array | undefined = masterOf(options);
   const alive = (): Uint8Array => {
