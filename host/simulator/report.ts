@@ -7,13 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { SchemeParams } from "../authority/index.js";
-import {
-  egCapturedFraction,
-  egShareProbability,
-  polypoolCapturedFraction,
-  qcompositeCapturedFraction,
-  qcompositeShareProbability,
-} from "./analytic.js";
+import { compromisedFraction, linkProbability } from "../analytics/index.js";
 import type { SimulationDetail, SimulationResult } from "./simulate.js";
 
 /** The map draws at most this many links, so a huge network still gives a page a browser opens. */
@@ -80,9 +74,9 @@ function shareCurve(s: SchemeParams, maxRing: number): { x: number; y: number }[
   if (s.scheme !== "eg" && s.scheme !== "qcomposite") return undefined;
   const out: { x: number; y: number }[] = [];
   const step = Math.max(1, Math.ceil(maxRing / CURVE_POINTS));
-  for (let k = 1; k <= maxRing; k += step) {
-    const y = s.scheme === "eg" ? egShareProbability(s.pool, k) :
-      qcompositeShareProbability(s.pool, k, s.q);
+  for (let k = 1; k <= Math.min(maxRing, s.pool); k += step) {
+    // A ring smaller than q never links.
+    const y = s.scheme === "qcomposite" && k < s.q ? 0 : linkProbability({ ...s, ring: k });
     out.push({ x: k, y });
   }
   return out;
@@ -92,13 +86,7 @@ function captureCurve(s: SchemeParams, maxX: number): { x: number; y: number }[]
   const out: { x: number; y: number }[] = [];
   const step = Math.max(1, Math.ceil(maxX / CURVE_POINTS));
   for (let x = 0; x <= maxX; x += step) {
-    let y = 0;
-    if (s.scheme === "eg") y = egCapturedFraction(s.pool, s.ring, x);
-    else if (s.scheme === "qcomposite") y = qcompositeCapturedFraction(s.pool, s.ring, s.q, x);
-    else if (s.scheme === "polypool") {
-      y = polypoolCapturedFraction(s.polynomials, s.perNode, s.degree, x);
-    }
-    out.push({ x, y });
+    out.push({ x, y: compromisedFraction(s, x, "exact") });
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // neighbour pairs share key material, and measures what FIELD.md's analyses predict: the fraction
 // of neighbour pairs with a direct key, secure-graph connectivity, path-key hop counts, and the
 // links an adversary who captured x nodes can derive. Every measurement sits beside its analytic
-// prediction (analytic.ts).
+// prediction from host/analytics.
 //
 // Two engines:
 // - "model": two neighbours have a direct key when their decoded rings share what the scheme
@@ -21,13 +21,7 @@ import { buildImage, createAuthority, type SchemeParams } from "../authority/ind
 import { Prng } from "../emulator/random.js";
 import type { Position } from "../emulator/unit-disk.js";
 import { decodeImage } from "../image/index.js";
-import {
-  egCapturedFraction,
-  egShareProbability,
-  polypoolCapturedFraction,
-  qcompositeCapturedFraction,
-  qcompositeShareProbability,
-} from "./analytic.js";
+import { compromisedFraction, linkProbability } from "../analytics/index.js";
 import { placeUniform, rangeForNeighbours, unitDiskNeighbours } from "./deploy.js";
 import { boundedBfs, componentSizes } from "./graph.js";
 import { runFirmware } from "./firmware-engine.js";
@@ -170,33 +164,20 @@ function ringSize(scheme: SchemeParams): number {
   }
 }
 
-function predictedShare(scheme: SchemeParams, nodes: number): number {
-  switch (scheme.scheme) {
-    case "eg":
-      return egShareProbability(scheme.pool, scheme.ring);
-    case "qcomposite":
-      return qcompositeShareProbability(scheme.pool, scheme.ring, scheme.q);
-    case "polypool":
-      return egShareProbability(scheme.polynomials, scheme.perNode);
-    case "pairwise":
-      return Math.min(1, scheme.partners / (nodes - 1));
-    case "full":
-    case "leap":
-      return 1;
-  }
+/**
+ * host/analytics's link probability (EG 2002 section 3.1, Chan-Perrig-Song 2003 section 4.1,
+ * Liu-Ning 2003; pairwise m / (n - 1) over the scheme's n node IDs; full and leap 1).
+ */
+function predictedShare(scheme: SchemeParams): number {
+  return linkProbability(scheme);
 }
 
-function predictedCapture(scheme: SchemeParams, x: number): number | null {
-  switch (scheme.scheme) {
-    case "eg":
-      return egCapturedFraction(scheme.pool, scheme.ring, x);
-    case "qcomposite":
-      return qcompositeCapturedFraction(scheme.pool, scheme.ring, scheme.q, x);
-    case "polypool":
-      return polypoolCapturedFraction(scheme.polynomials, scheme.perNode, scheme.degree, x);
-    default:
-      return 0;
-  }
+/**
+ * host/analytics's fraction of other links exposed by x random captures. q-composite: the exact
+ * form (Zhao et al. 2017), since the measurement asks whether every shared key was captured.
+ */
+function predictedCapture(scheme: SchemeParams, x: number): number {
+  return compromisedFraction(scheme, x, "exact");
 }
 
 /** Sorted-array intersection size, stopping at `limit`. */
@@ -406,7 +387,7 @@ export function simulate(config: SimulationConfig): SimulationDetail {
     neighbourPairs,
     directPairs: links.length,
     directFraction: round(neighbourPairs === 0 ? 0 : links.length / neighbourPairs),
-    predictedShareProbability: round(predictedShare(scheme, nodes)),
+    predictedShareProbability: round(predictedShare(scheme)),
     meanSecureDegree: round((2 * links.length) / nodes),
     components: {
       count: sizes.length,
@@ -495,7 +476,7 @@ function captureAnalysis(scheme: SchemeParams, rings: Uint32Array[], links: [num
     links: total,
     compromised,
     fraction: round(total === 0 ? 0 : compromised / total),
-    predicted: mode === "random" ? round(predictedCapture(scheme, x) ?? 0) : null,
+    predicted: mode === "random" ? round(predictedCapture(scheme, x)) : null,
   };
 }
 
