@@ -5,22 +5,15 @@
 // The same run's revocation broadcast is checked against docs/protocol.md (frames decoded, tags
 // recomputed under K_1, K_1 -> K_0), and the exported secrets are opened with node:crypto.
 
-import { spawn } from "node:child_process";
 import {
-  copyFileSync,
   existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import Database from "better-sqlite3";
-import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shareFlags, useStoreCli } from "./helpers/store-cli.js";
 import { createDecipheriv, scryptSync } from "node:crypto";
 import { createAuthority, type Authority } from "../host/authority/index.js";
 import { cmac, oneWay } from "../host/crypto/index.js";
@@ -29,93 +22,13 @@ import { authorityOptions, obtainKek, obtainMaster } from "../provisioning/custo
 import { decodeShare } from "../provisioning/custody/share-code.js";
 import { openStore, type AuthorityRecord } from "../provisioning/store/index.js";
 
-const root = resolve(import.meta.dirname, "..");
-let binary: string;
+const cli = useStoreCli();
+const { run, initStore, register } = cli;
+const flags = shareFlags;
 let dir: string;
-let configDir: string;
-
-/** Where the CLI is transpiled for this file's child processes (bin/ and dist/ layout). */
-const buildDir = join(root, "node_modules/.cache/predist-custody-scan");
-
-/**
- * Transpiles provisioning/cli.ts and every module it imports by relative path (TypeScript's
- * transpileModule: no type check, so fast and indifferent to other areas' type errors) into
- * buildDir/dist, and copies bin/predist.js beside it: the same entry a user runs, on the current
- * sources, without a full tsc per test file.
- */
-function buildCli(): string {
-  const seen = new Set<string>();
-  const pending = [resolve(root, "provisioning/cli.ts")];
-  while (pending.length > 0) {
-    const file = pending.pop() as string;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const source = readFileSync(file, "utf8");
-    const output = ts.transpileModule(source, {
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
-      fileName: file,
-    }).outputText;
-    const target = join(buildDir, "dist", relative(root, file)).replace(/\.ts$/, ".js");
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, output);
-    for (const match of source.matchAll(/from\s+"(\.{1,2}\/[^"]+)\.js"/g)) {
-      pending.push(resolve(dirname(file), `${match[1]}.ts`));
-    }
-  }
-  mkdirSync(join(buildDir, "bin"), { recursive: true });
-  copyFileSync(join(root, "bin/predist.js"), join(buildDir, "bin/predist.js"));
-  return join(buildDir, "bin/predist.js");
-}
-
 beforeAll(() => {
-  binary = buildCli();
-  dir = mkdtempSync(join(tmpdir(), "predist-cli-"));
-  configDir = join(dir, "config");
-  process.env.PREDIST_CONFIG_DIR = configDir;
+  dir = cli.dir();
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs `predist` in a child process; resolves with its exit code and output. */
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const child = spawn(process.execPath, [binary, ...args], {
-      cwd: dir,
-      env: { ...process.env, PREDIST_CONFIG_DIR: configDir, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("close", (code) => ok({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function initStore(
-  name: string,
-  ...extra: string[]
-): Promise<{ db: string; shares: string[] }> {
-  const db = join(dir, `${name}.db`);
-  const shareDir = join(dir, `${name}-shares`);
-  const r = await run("init", "--db", db, "--share-dir", shareDir, "--pool", "64", "--ring", "8",
-    "--chain-length", "50", ...extra);
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  const shares = readdirSync(shareDir).sort().map((f) => join(shareDir, f));
-  return { db, shares };
-}
-
-const flags = (files: string[]) => files.flatMap((f) => ["--share", f]);
-
-async function register(db: string, count: number): Promise<void> {
-  const store = await openStore({ path: db, station: "test" });
-  for (let i = 0; i < count; i++) {
-    const node = await store.allocateNode({ scheme: "eg" });
-    await store.markFlashed(node.nodeId, { imageDigest: "0a".repeat(16) });
-    await store.markVerified(node.nodeId);
-  }
-  await store.close();
-}
 
 describe("sealed store", () => {
   let db: string;
