@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)(`simulate --report in headless chromium (needs ${C
       nodes: "250",
       neighbours: "14",
       ring: "40,75",
-      capture: "0,10,25,50",
+      captured: "0,10,25,50",
       json: true,
       report: "report.html",
     });

@@ -21,7 +21,8 @@ import {
 import { boundedBfs, componentSizes } from "../host/simulator/graph.js";
 import { simulate } from "../host/simulator/simulate.js";
 import { DEFAULTS, runSimulate } from "../provisioning/commands/simulate.js";
-import { main } from "../provisioning/cli.js";
+import { buildProgram, main } from "../provisioning/cli.js";
+import { SCHEME_DEFAULTS } from "../provisioning/scheme-flags.js";
 import { EXIT } from "../provisioning/errors.js";
 
 /** C(P-k, k) / C(P, k) as a plain product: prod_{i<k} (P - k - i) / (P - i). */
@@ -174,7 +175,7 @@ describe("predist simulate with a positions file", () => {
       const file = join(dir, "p.csv");
       // A line of 5 nodes 10 apart: with range 10 each hears only its direct neighbours.
       writeFileSync(file, "x,y\n0,0\n10,0\n20,0\n30,0\n40,0\n");
-      const out = runSimulate({ ...DEFAULTS, positions: file, range: "10", capture: "0",
+      const out = runSimulate({ ...DEFAULTS, positions: file, range: "10", captured: "0",
         scheme: "full", json: true }).output;
       const run = JSON.parse(out).runs[0];
       expect(run.nodes).toBe(5);
@@ -201,12 +202,33 @@ describe("predist simulate input errors", () => {
   it("exits with a usage code for malformed values", async () => {
     expect(await quiet(["simulate", "--ring", "abc"])).toBe(EXIT.USAGE);
     expect(await quiet(["simulate", "--scheme", "rsa"])).toBe(EXIT.USAGE);
-    expect(await quiet(["simulate", "--nodes", "50", "--capture", "60"])).toBe(EXIT.USAGE);
+    expect(await quiet(["simulate", "--nodes", "50", "--captured", "60"])).toBe(EXIT.USAGE);
     expect(await quiet(["simulate", "--capture-mode", "worst"])).toBe(EXIT.USAGE);
   });
 
+  it("names flags as `predist analyze` does: --captured, not --capture", async () => {
+    expect(await quiet(["simulate", "--capture", "10"])).toBe(EXIT.USAGE);
+  });
+
+  it("defaults the scheme flags to SCHEME_DEFAULTS and states every flag's default", () => {
+    const expected = { pool: SCHEME_DEFAULTS.pool, ring: SCHEME_DEFAULTS.ring, q: SCHEME_DEFAULTS.q,
+      partners: SCHEME_DEFAULTS.partners, polynomials: SCHEME_DEFAULTS.polynomials,
+      perNode: SCHEME_DEFAULTS.perNode, degree: SCHEME_DEFAULTS.degree,
+      lanes: SCHEME_DEFAULTS.lanes, nodes: SCHEME_DEFAULTS.nodes };
+    for (const [key, value] of Object.entries(expected)) {
+      expect(DEFAULTS[key as keyof typeof DEFAULTS], key).toBe(String(value));
+    }
+    const command = buildProgram().commands.find((c) => c.name() === "simulate")!;
+    for (const option of command.options) {
+      const documented = option.defaultValue !== undefined || /default/i.test(option.description);
+      expect(documented, `${option.long} states its default`).toBe(true);
+    }
+    expect(command.options.find((o) => o.long === "--range")!.description)
+      .toMatch(/default: derived from --neighbours/);
+  });
+
   it("exits with invalid input for impossible scheme parameters or a missing CSV", async () => {
-    const impossible = ["--nodes", "50", "--capture", "0", "--pool", "10", "--ring", "20"];
+    const impossible = ["--nodes", "50", "--captured", "0", "--pool", "10", "--ring", "20"];
     expect(await quiet(["simulate", ...impossible]))
       .toBe(EXIT.INVALID_INPUT);
     expect(await quiet(["simulate", "--positions", "/nonexistent/p.csv"])).toBe(EXIT.INVALID_INPUT);

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { CliError, EXIT } from "../errors.js";
 import { GROUP } from "../cli.js";
-import type { SchemeParams } from "../../host/authority/index.js";
+import { SCHEME_DEFAULTS } from "../scheme-flags.js";
+import { LANES_MAX, type SchemeParams } from "../../host/authority/index.js";
 import { NODES_MAX, parsePositionsCsv, sideOf } from "../../host/simulator/deploy.js";
 import { renderReport } from "../../host/simulator/report.js";
 import {
@@ -37,7 +38,9 @@ export interface SimulateOptions {
   polynomials: string;
   perNode: string;
   degree: string;
-  capture: string;
+  lanes: string;
+  seeded?: boolean;
+  captured: string;
   captureMode: string;
   engine: string;
   loss: string;
@@ -47,19 +50,25 @@ export interface SimulateOptions {
   report?: string;
 }
 
+/**
+ * Defaults of every flag. The scheme's are provisioning/scheme-flags.ts SCHEME_DEFAULTS (the same
+ * as `analyze`, `rings` and `init`), as strings because each may be a comma list; the deployment
+ * is Eschenauer-Gligor's own (1,000 nodes, 40 neighbours; EG 2002 section 4).
+ */
 export const DEFAULTS = {
-  nodes: "1000",
+  nodes: String(SCHEME_DEFAULTS.nodes),
   side: "1000",
   neighbours: "40",
-  scheme: "eg",
-  pool: "10000",
-  ring: "75",
-  q: "2",
-  partners: "40",
-  polynomials: "100",
-  perNode: "5",
-  degree: "20",
-  capture: "0,10,20,50,100",
+  scheme: SCHEME_DEFAULTS.scheme,
+  pool: String(SCHEME_DEFAULTS.pool),
+  ring: String(SCHEME_DEFAULTS.ring),
+  q: String(SCHEME_DEFAULTS.q),
+  partners: String(SCHEME_DEFAULTS.partners),
+  polynomials: String(SCHEME_DEFAULTS.polynomials),
+  perNode: String(SCHEME_DEFAULTS.perNode),
+  degree: String(SCHEME_DEFAULTS.degree),
+  lanes: String(SCHEME_DEFAULTS.lanes),
+  captured: "0,10,20,50,100",
   captureMode: "random",
   engine: "model",
   loss: "0",
@@ -99,15 +108,16 @@ function product<T extends Record<string, number>>(lists: { [K in keyof T]: numb
   return out as T[];
 }
 
-function schemeParams(scheme: string, v: Record<string, number>, nodes: number): SchemeParams {
+function schemeParams(scheme: string, v: Record<string, number>, nodes: number,
+  seeded: boolean): SchemeParams {
   switch (scheme) {
     case "eg":
-      return { scheme: "eg", pool: v.pool!, ring: v.ring! };
+      return { scheme: "eg", pool: v.pool!, ring: v.ring!, seeded };
     case "qcomposite":
-      return { scheme: "qcomposite", pool: v.pool!, ring: v.ring!, q: v.q! };
+      return { scheme: "qcomposite", pool: v.pool!, ring: v.ring!, q: v.q!, seeded };
     case "polypool":
       return { scheme: "polypool", polynomials: v.polynomials!, perNode: v.perNode!,
-        degree: v.degree! };
+        degree: v.degree!, lanes: v.lanes!, seeded };
     case "pairwise":
       return { scheme: "pairwise", nodes, partners: v.partners! };
     case "full":
@@ -150,7 +160,7 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
         (error as Error).message, 'one "x,y" line per node, IDs from 1 in line order');
     }
   }
-  const capture = parseList("--capture", options.capture, 0, NODES_MAX);
+  const capture = parseList("--captured", options.captured, 0, NODES_MAX);
   const lists = {
     nodes: positions === undefined ? parseList("--nodes", options.nodes, 2, NODES_MAX) :
       [positions.length],
@@ -163,13 +173,15 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
     polynomials: parseList("--polynomials", options.polynomials, 1, 2 ** 32 - 1),
     perNode: parseList("--per-node", options.perNode, 1, 1_024),
     degree: parseList("--degree", options.degree, 1, 1_000),
+    lanes: parseList("--lanes", options.lanes, 1, LANES_MAX),
   };
   // Flags the scheme does not use do not multiply the runs.
   const used: Record<string, readonly string[]> = {
     eg: ["pool", "ring"], qcomposite: ["pool", "ring", "q"], pairwise: ["partners"],
-    polypool: ["polynomials", "perNode", "degree"], full: [], leap: [],
+    polypool: ["polynomials", "perNode", "degree", "lanes"], full: [], leap: [],
   };
-  const schemeKeys = ["pool", "ring", "q", "partners", "polynomials", "perNode", "degree"] as const;
+  const schemeKeys = ["pool", "ring", "q", "partners", "polynomials", "perNode", "degree",
+    "lanes"] as const;
   for (const key of schemeKeys) {
     if (!used[options.scheme]!.includes(key)) lists[key] = [lists[key][0]!];
   }
@@ -182,9 +194,9 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
 
   const details: SimulationDetail[] = [];
   for (const combo of combos) {
-    const scheme = schemeParams(options.scheme, combo, combo.nodes);
+    const scheme = schemeParams(options.scheme, combo, combo.nodes, options.seeded === true);
     if (capture.some((x) => x > combo.nodes)) {
-      throw usage(`--capture: at most ${combo.nodes} nodes can be captured`);
+      throw usage(`--captured: at most ${combo.nodes} nodes can be captured`);
     }
     try {
       details.push(simulate({
@@ -246,7 +258,12 @@ function describe(r: SimulationResult, index: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
+}
+
 export function registerSimulateCommands(program: Command): void {
+  const d = DEFAULTS;
   program
     .command("simulate")
     .helpGroup(GROUP.plan)
@@ -255,37 +272,41 @@ export function registerSimulateCommands(program: Command): void {
         "image, and measure direct-key fraction, connectivity, path-key hops, traffic on air and " +
         "links exposed by captured nodes, beside the analytic predictions. Comma lists sweep.",
     )
-    .option("--nodes <list>", "number of nodes N", DEFAULTS.nodes)
-    .option("--side <m>", "side of the square field", DEFAULTS.side)
-    .addOption(new Option("--range <list>", "radio range (overrides --neighbours)"))
+    .option("--nodes <list>", "number of nodes N", d.nodes)
+    .option("--side <m>", "side of the square field, in range units", d.side)
+    .addOption(new Option("--range <list>",
+      "radio range in field units (default: derived from --neighbours)"))
     .option("--neighbours <list>", "wanted mean neighbour count n' (sets the range)",
-      DEFAULTS.neighbours)
-    .option("--positions <file.csv>", 'node positions, one "x,y" line per node (overrides --nodes)')
-    .option("--scheme <name>", `key scheme: ${SCHEMES.join(", ")}`, DEFAULTS.scheme)
-    .option("--pool <list>", "eg, qcomposite: pool size P", DEFAULTS.pool)
-    .option("--ring <list>", "eg, qcomposite: ring size k", DEFAULTS.ring)
-    .option("--q <list>", "qcomposite: keys that must be shared", DEFAULTS.q)
-    .option("--partners <list>", "pairwise: mean partners m per node", DEFAULTS.partners)
-    .option("--polynomials <list>", "polypool: polynomial pool size s", DEFAULTS.polynomials)
-    .option("--per-node <list>", "polypool: polynomials per node s'", DEFAULTS.perNode)
-    .option("--degree <list>", "polypool: polynomial degree t", DEFAULTS.degree)
-    .option("--capture <list>", "captured node counts to evaluate", DEFAULTS.capture)
-    .option("--capture-mode <mode>", "random or best (best-connected first)", DEFAULTS.captureMode)
+      d.neighbours)
+    .option("--positions <file.csv>", 'node positions, one "x,y" line per node; overrides ' +
+      "--nodes (default: uniform at random in the square)")
+    .option("--scheme <name>", `key scheme: ${SCHEMES.join(", ")}`, d.scheme)
+    .option("--pool <list>", "eg, qcomposite: pool size P", d.pool)
+    .option("--ring <list>", "eg, qcomposite: keys per node k", d.ring)
+    .option("--q <list>", "qcomposite: keys a link needs", d.q)
+    .option("--partners <list>", "pairwise: mean partners per node m", d.partners)
+    .option("--polynomials <list>", "polypool: polynomials in the pool s", d.polynomials)
+    .option("--per-node <list>", "polypool: polynomials per node s'", d.perNode)
+    .option("--degree <list>", "polypool: polynomial degree t", d.degree)
+    .option("--lanes <list>", "polypool: 31-bit field lanes per polynomial", d.lanes)
+    .option("--seeded", "rings drawn from a public seed, so HELLO carries only the node ID " +
+      "(eg, qcomposite, polypool)", false)
+    .option("--captured <list>", "captured-node counts to evaluate, comma-separated", d.captured)
+    .option("--capture-mode <mode>", "random or best (best-connected first)", d.captureMode)
     .option("--engine <name>", "model (key sharing only) or firmware (node.wasm on the " +
-      "emulator until links settle)", DEFAULTS.engine)
-    .option("--loss <p>", "firmware engine: frame loss per receiver, 0..1", DEFAULTS.loss)
+      "emulator until links settle)", d.engine)
+    .option("--loss <p>", "firmware engine: frame loss per receiver, 0..1", d.loss)
     .option("--settle-ms <ms>", "firmware engine: virtual ms without a new link that ends the run",
-      DEFAULTS.settleMs)
-    .option("--seed <text>", "seed of placement, keys and capture order", DEFAULTS.seed)
+      d.settleMs)
+    .option("--seed <text>", "seed of placement, keys, capture order and radio", d.seed)
     .option("--json", "print one JSON document instead of text", false)
-    .option("--report <file.html>", "write a self-contained HTML report with map and charts")
-    .addHelpText(
-      "after",
-      "\nExamples:\n" +
-        "  predist simulate --nodes 1000 --neighbours 40 --pool 10000 --ring 75 --report r.html\n" +
-        "  predist simulate --scheme qcomposite --ring 50,75,100 --q 2 --capture 0,50 --json\n" +
-        "  predist simulate --engine firmware --nodes 200 --neighbours 12 --loss 0.1\n",
-    )
+    .option("--report <file.html>",
+      "write a self-contained HTML report with map and charts (default: none)")
+    .addHelpText("after", examples(
+      "predist simulate --nodes 1000 --neighbours 40 --pool 10000 --ring 75 --report r.html",
+      "predist simulate --scheme qcomposite --ring 50,75,100 --q 2 --captured 0,50 --json",
+      "predist simulate --engine firmware --nodes 200 --neighbours 12 --loss 0.1",
+    ))
     .action((options: SimulateOptions) => {
       const { output, report } = runSimulate(options);
       process.stdout.write(output);
