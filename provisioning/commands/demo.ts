@@ -244,7 +244,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     `Simulate ${DEMO.nodes} nodes on the firmware, capture nodes`, [
       "simulate", "--engine", "firmware", "--nodes", String(DEMO.nodes), "--neighbours",
       String(DEMO.neighbours), "--pool", String(DEMO.pool), "--ring", String(DEMO.ring),
-      "--capture", DEMO.captured.join(","), "--seed", DEMO.seed, "--report", "report.html",
+      "--captured", DEMO.captured.join(","), "--seed", DEMO.seed, "--report", "report.html",
       "--json",
     ]).stdout, "simulate");
   const simulation = summarizeSimulation(simulated);
@@ -346,7 +346,7 @@ function renderSummary(summary: DemoSummary): string {
     `  predist log --db ${db}`,
     `  predist report --db ${db} --node 2`,
     "  predist analyze --scheme qcomposite --pool 20000 --ring 100 --q 2 --captured 10,50,100",
-    "  predist simulate --ring 50,75,100 --capture 0,50 --report sweep.html",
+    "  predist simulate --engine model --ring 50,75,100 --captured 0,50 --report sweep.html",
   );
   return lines.join("\n");
 }
