@@ -1,13 +1,33 @@
 // Path keys (docs/protocol.md, "Path keys"): three real nodes in range of each other where one
 // pair shares no pair key; the lower ID asks its linked neighbour, the common neighbour forwards
 // the path key, the target runs the handshake in path mode, and the pair ends linked. Which pair
-// has no key is chosen from the host oracle (authority.pairKey), never from the firmware.
+// has no key is chosen from the host oracle (authority.pairKey), never from the firmware. The
+// frames each keyless pair costs are counted on the medium against the bound of the docs.
 
 import { describe, expect, it } from "vitest";
-import { Emulator } from "../host/emulator/index.js";
+import { Emulator, UnitDiskMedium, type RadioEndpoint } from "../host/emulator/index.js";
 import { createAuthority, buildImage, type AuthorityOptions } from "../host/authority/index.js";
 import { provision, linkedPeers, netPeers, netSend, netRecv } from "../host/protocol/testing.js";
-import { MODE_PAIR, MODE_PATH } from "../host/protocol/index.js";
+import { MODE_PAIR, MODE_PATH, TYPE_PATH_KEY } from "../host/protocol/index.js";
+
+/** A unit-disk medium that also counts the frames sent, by message type. */
+class CountingMedium extends UnitDiskMedium {
+  readonly byType = new Map<number, number>();
+
+  override transmit(from: RadioEndpoint, frame: Uint8Array): number {
+    this.byType.set(frame[0]!, (this.byType.get(frame[0]!) ?? 0) + 1);
+    return super.transmit(from, frame);
+  }
+}
+
+function countingEmulator(seed: string, range: number): [Emulator, CountingMedium] {
+  let medium: CountingMedium | undefined;
+  const emu = new Emulator({ seed, medium: (scheduler) => {
+    medium = new CountingMedium(scheduler, { range, seed: `${seed}/medium` });
+    return medium;
+  } });
+  return [emu, medium!];
+}
 
 /** x < z share no pair key; y shares one with each. Searched over IDs 1..limit. */
 function findTriple(authority: ReturnType<typeof createAuthority>, limit: number) {
@@ -39,12 +59,14 @@ describe("path keys", () => {
       const triple = findTriple(authority, limit);
       expect(triple).toBeDefined();
       const [x, y, z] = triple!;
-      const emu = new Emulator({ seed: `path-${name}`, radio: { range: 50 } });
+      const [emu, medium] = countingEmulator(`path-${name}`, 50);
       for (const [i, id] of [x, y, z].entries()) {
         provision(emu.addNode({ id, position: { x: i * 5, y: 0 } }), buildImage(authority, id));
       }
       emu.bootAll();
       emu.run(10_000);
+      // One request (x to y) and one forward (y to z), never repeated over 10 s.
+      expect(medium.byType.get(TYPE_PATH_KEY)).toBe(2);
       expect(linkedPeers(emu.node(x))).toEqual([y, z].sort((a, b) => a - b));
       expect(linkedPeers(emu.node(z))).toEqual([x, y].sort((a, b) => a - b));
       // The x-z link is a path-key link at both ends; the links through y use the pair key.
@@ -72,5 +94,31 @@ describe("path keys", () => {
     emu.run(5_000);
     expect(linkedPeers(emu.node(x))).toEqual([]);
     expect(linkedPeers(emu.node(z))).toEqual([]);
+  });
+
+  it("eg: in a clique each keyless pair costs at most one request per asked neighbour", () => {
+    const authority = createAuthority({ scheme: "eg", pool: 60, ring: 8,
+      insecureSeed: "path-clique" });
+    const ids = Array.from({ length: 16 }, (_, i) => i + 1);
+    const [emu, medium] = countingEmulator("path-clique", 1_000);
+    for (const id of ids) {
+      provision(emu.addNode({ id, position: { x: id, y: 0 } }), buildImage(authority, id));
+    }
+    emu.bootAll();
+    emu.run(20_000);
+    const keyless = ids.flatMap((u) => ids.filter((v) => v > u &&
+      authority.pairKey(u, v) === undefined).map((v) => [u, v] as const));
+    expect(keyless.length).toBeGreaterThan(10);
+    for (const [u, v] of keyless) {
+      expect(netPeers(emu.node(u)).find((p) => p.id === v)?.mode).toBe(MODE_PATH);
+    }
+    // docs/protocol.md bound without loss: per pair, k requests (k <= the origin's linked
+    // neighbours), one forward and one handshake. In a clique most first requests succeed.
+    const bound = keyless.reduce((sum, [u]) => sum + linkedPeers(emu.node(u)).length, 0) +
+      keyless.length;
+    const pathFrames = medium.byType.get(TYPE_PATH_KEY)!;
+    expect(pathFrames).toBeLessThanOrEqual(bound);
+    expect(pathFrames).toBeLessThanOrEqual(3 * keyless.length);
+    expect(emu.crashes).toEqual([]);
   });
 });

@@ -55,10 +55,6 @@ export const NEIGHBOURS_MAX: i32 = 32;
 export const REPLAY_WINDOW: u32 = 32;
 /** Delivered DATA payloads waiting for net_recv. */
 export const DELIVERY_SLOTS: i32 = 4;
-/** Most hops a path key travels (initiator to target). */
-export const PATH_HOPS: i32 = 3;
-/** Recently seen path IDs kept for duplicate suppression. */
-export const PATH_SEEN: i32 = 8;
 /** REVOKE frames buffered until their chain key is disclosed. */
 export const REVOKE_SLOTS: i32 = 2;
 /** Most one-way steps from a disclosed key back to the last verified chain key. */
@@ -74,5 +70,11 @@ export const HELLO_DELAY_MS: u32 = 10;
 export const TICK_MS: u32 = 500;
 /** A handshake not finished within this is abandoned (entry back to HEARD). */
 export const HANDSHAKE_TIMEOUT_MS: u32 = 2000;
+/**
+ * How long the origin of a path-key request waits for the target's LINK_INIT before it asks its
+ * next linked neighbour: one tick. The answer takes two frames and one handshake message, a few
+ * milliseconds on air, so a request not answered by the next tick found no path.
+ */
+export const PATH_WAIT_MS: u32 = TICK_MS;
 /** LEAP+: K_IN is erased this long after boot (the discovery phase). */
 export const LEAP_ERASE_MS: u32 = 10000;

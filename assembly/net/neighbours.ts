@@ -19,7 +19,6 @@ export const STATE_IDLE: u8 = 5;
 export const F_LINKED: u8 = 0x01; // the link key is valid
 export const F_HELLO_DONE: u8 = 0x02; // every part of the neighbour's HELLO arrived
 export const F_PATH_KEY: u8 = 0x04; // a path key for this neighbour is held
-export const F_PATH_SENT: u8 = 0x08; // this node already sent a path-key request for it
 export const F_REVOKED: u8 = 0x10; // the neighbour's node ID is revoked
 export const F_SEL_FULL: u8 = 0x20; // more shared key IDs than SELECT_MAX were announced
 export const F_REKEY: u8 = 0x40; // a linked neighbour began a new discovery round: re-key
@@ -43,8 +42,11 @@ export const E_PATH_KEY: usize = E_LINK_KEY + <usize>KEY_LEN;
 export const E_TX_SEQ: usize = E_PATH_KEY + <usize>KEY_LEN; // u32
 export const E_RX_SEQ: usize = E_TX_SEQ + 4; // u32
 export const E_RX_MASK: usize = E_RX_SEQ + 4; // u32
-export const E_DEADLINE: usize = E_RX_MASK + 4; // u32 clock ms
-export const ENTRY_LEN: i32 = <i32>E_DEADLINE + 4;
+/** u32 clock ms: end of the handshake under way, or (NO_KEY) when the next path request may go. */
+export const E_DEADLINE: usize = E_RX_MASK + 4;
+/** u32 bit mask of table indices already asked for a path key to this neighbour. */
+export const E_PATH_ASKED: usize = E_DEADLINE + 4;
+export const ENTRY_LEN: i32 = <i32>E_PATH_ASKED + 4;
 
 const table = memory.data(NEIGHBOURS_MAX * ENTRY_LEN, 16);
 

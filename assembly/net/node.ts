@@ -27,15 +27,14 @@ import {
   TYPE_DISCLOSE, HELLO_FIXED_LEN, HELLO_IDS_MAX, HELLO_PARTS_MAX, LINK_INIT_FIXED_LEN, SELECT_MAX,
   LINK_RESP_LEN, LINK_CONFIRM_LEN, SECURE_OVERHEAD, DATA_PAYLOAD_MAX, PATH_PAYLOAD_LEN, CCM_LEVEL,
   CCM_NONCE_LEN, MODE_PAIR, MODE_PATH, DIR_RESPONDER, DIR_INITIATOR, NEIGHBOURS_MAX,
-  REPLAY_WINDOW, DELIVERY_SLOTS, PATH_HOPS, PATH_SEEN, TIMER_HELLO, TIMER_TICK, HELLO_DELAY_MS,
-  TICK_MS, HANDSHAKE_TIMEOUT_MS, TIMER_LEAP_ERASE, LEAP_ERASE_MS,
+  REPLAY_WINDOW, DELIVERY_SLOTS, TIMER_HELLO, TIMER_TICK, HELLO_DELAY_MS, TICK_MS,
+  HANDSHAKE_TIMEOUT_MS, PATH_WAIT_MS, TIMER_LEAP_ERASE, LEAP_ERASE_MS,
 } from "./config";
 import {
   STATE_FREE, STATE_HEARD, STATE_NO_KEY, STATE_WAIT_RESP, STATE_WAIT_CONFIRM, STATE_IDLE,
-  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_PATH_SENT, F_REVOKED, F_SEL_FULL, F_REKEY, E_ID, E_MODE,
-  E_SEL_COUNT, E_SEL,
+  F_LINKED, F_HELLO_DONE, F_PATH_KEY, F_REVOKED, F_SEL_FULL, F_REKEY, E_MODE, E_SEL_COUNT, E_SEL,
   E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
-  E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, entryAt, entryId,
+  E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, E_PATH_ASKED, entryAt, entryId,
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
   dropLink, wipePathKey, clearTable,
 } from "./neighbours";
@@ -64,7 +63,6 @@ const LEAP_NODE_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x6e, 0x6
 const LEAP_NODE_LABEL_LEN: i32 = 9;
 const LEAP_PAIR_LABEL = memory.data<u8>([0x6c, 0x65, 0x61, 0x70, 0x2d, 0x70, 0x61, 0x69, 0x72]);
 const LEAP_PAIR_LABEL_LEN: i32 = 9;
-const pathSeen = memory.data(PATH_SEEN * 4, 4);
 /** Polypool KDF context: le32(pi, min, max) and up to LANES_MAX lane values. */
 const POLY_CONTEXT_MAX: i32 = 12 + 4 * <i32>LANES_MAX;
 const polyContext = memory.data(POLY_CONTEXT_MAX, 16);
@@ -84,7 +82,6 @@ const SLOT_LEN: i32 = 5 + DATA_PAYLOAD_MAX;
 const delivery = memory.data(DELIVERY_SLOTS * SLOT_LEN, 4);
 let deliveryHead: i32 = 0;
 let deliveryCount: i32 = 0;
-let pathSeenNext: i32 = 0;
 
 // Counters for net_status.
 export let framesSent: u32 = 0;
@@ -298,15 +295,20 @@ function linkUp(e: usize): void {
   store<u32>(e + E_RX_SEQ, 0);
   store<u32>(e + E_RX_MASK, 0);
   setFlag(e, F_LINKED);
+  clearFlag(e, F_REKEY);
   setState(e, STATE_IDLE);
   if (<u32>load<u8>(e + E_MODE) == MODE_PATH) wipePathKey(e);
 }
 
-/** Back to the state before a handshake: the old link (if any) stays as it was. */
+/**
+ * Back to the state before a handshake: the old link (if any) stays as it was. A path key whose
+ * handshake failed is wiped: the origin asks its next linked neighbour for a fresh one.
+ */
 function abandon(e: usize): void {
   wipeHandshake(e);
+  if (<u32>load<u8>(e + E_MODE) == MODE_PATH) wipePathKey(e);
   if (hasFlag(e, F_LINKED)) setState(e, STATE_IDLE);
-  else setState(e, hasMaterial(e) || hasFlag(e, F_PATH_KEY) ? STATE_HEARD : STATE_NO_KEY);
+  else setState(e, hasMaterial(e) ? STATE_HEARD : STATE_NO_KEY);
 }
 
 function selectorCount(e: usize, mode: u32): i32 {
@@ -395,7 +397,8 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
       // HELLO (HELLO is not authenticated). A link stays until a new handshake replaces it, so
       // a forged HELLO costs a handshake, never the link; F_REKEY asks for that handshake.
       wipePathKey(e);
-      clearFlag(e, F_HELLO_DONE | F_PATH_SENT);
+      clearFlag(e, F_HELLO_DONE);
+      store<u32>(e + E_PATH_ASKED, 0);
       if (hasFlag(e, F_LINKED)) setFlag(e, F_REKEY);
       else setState(e, STATE_HEARD);
     }
@@ -427,11 +430,11 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   // ID too, since only that node (a later joiner holding K_IN) can initiate.
   if (dst == BROADCAST_ID && (src < myId || (scheme == SCHEME_LEAP && !shared))) sendHello(src);
   if (hasFlag(e, F_LINKED)) {
-    // Re-key after a new round: the lower ID runs the handshake again (or asks for a new path
-    // key); the old link key serves until the new one is confirmed.
-    if (!hasFlag(e, F_REKEY) || myId > src || entryState(e) != STATE_IDLE) return OK;
-    clearFlag(e, F_REKEY);
-    return shared ? initiate(e, MODE_PAIR) : pathStart(e);
+    // Re-key after a new round: the lower ID runs the handshake again, or its tick asks for a
+    // new path key; the old link key serves until the new one is confirmed (linkUp clears
+    // F_REKEY).
+    if (!hasFlag(e, F_REKEY) || myId > src || entryState(e) != STATE_IDLE || !shared) return OK;
+    return initiate(e, MODE_PAIR);
   }
   if (!shared) {
     if (entryState(e) == STATE_HEARD) setState(e, STATE_NO_KEY);
@@ -637,72 +640,56 @@ function onSecure(f: usize, len: i32, src: u32, type: u32): i32 {
 // ---------------------------------------------------------------------------------------------
 // Path keys (docs/protocol.md, "Path keys")
 
-function pathSeenBefore(pathId: u32): bool {
-  for (let i = 0; i < PATH_SEEN; i++) {
-    if (load<u32>(pathSeen + <usize>(4 * i)) == pathId) return true;
-  }
-  store<u32>(pathSeen + <usize>(4 * pathSeenNext), pathId);
-  pathSeenNext = (pathSeenNext + 1) % PATH_SEEN;
-  return false;
-}
-
-/** Forwards the PATH_KEY payload in `plain` to every linked neighbour but `except` (0: none). */
-function pathFlood(except: u32, onlyTo: usize): void {
-  if (onlyTo != 0) {
-    sealAndSend(onlyTo, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
-    return;
-  }
-  for (let i = 0; i < NEIGHBOURS_MAX; i++) {
-    const n = entryAt(i);
-    if (entryState(n) == STATE_FREE || !hasFlag(n, F_LINKED) || entryId(n) == except) continue;
-    sealAndSend(n, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
-  }
-}
-
 function onPathKey(from: usize, n: i32): i32 {
   if (n != PATH_PAYLOAD_LEN) return ERR_NET_MALFORMED;
-  const pathId = getU32(plain);
   const origin = getU32(plain + 4);
   const target = getU32(plain + 8);
-  const hops = <i32>load<u8>(plain + 12);
-  if (origin == myId || origin == 0 || origin == BROADCAST_ID) return ERR_NET_MALFORMED;
-  if (pathSeenBefore(pathId)) return ERR_NET_DUPLICATE;
-  if (target == myId) {
-    if (nodeRevoked(origin)) return ERR_NET_REVOKED;
-    const e = findOrAddEntry(origin);
-    if (e == 0) return ERR_NO_SPACE;
-    if (hasFlag(e, F_LINKED)) return OK;
-    copy(e + E_PATH_KEY, plain + 13, KEY_LEN);
+  if (load<u8>(plain + 12) != 0 || origin == myId || origin == 0 || origin == BROADCAST_ID ||
+    target == origin) {
+    return ERR_NET_MALFORMED;
+  }
+  if (target != myId) {
+    // The intermediary: only the origin itself asks, and the request goes to the target when it
+    // is a linked neighbour, else nowhere. Nothing is flooded (docs/protocol.md, "Path keys").
+    if (origin != entryId(from)) return ERR_NET_MALFORMED;
+    const t = findEntry(target);
+    if (t == 0 || !hasFlag(t, F_LINKED)) return ERR_NET_NOT_LINKED;
+    return sealAndSend(t, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
+  }
+  // The target: keep the key and initiate in mode 1, unless already linked to the origin and not
+  // asked to re-key.
+  if (nodeRevoked(origin)) return ERR_NET_REVOKED;
+  const e = findOrAddEntry(origin);
+  if (e == 0) return ERR_NO_SPACE;
+  if (hasFlag(e, F_LINKED) && !hasFlag(e, F_REKEY)) return OK;
+  copy(e + E_PATH_KEY, plain + 13, KEY_LEN);
+  setFlag(e, F_PATH_KEY);
+  return initiate(e, MODE_PATH);
+}
+
+/**
+ * The origin's side: a fresh path key for `e`'s neighbour, sent to the first linked neighbour not
+ * asked yet in this discovery round; at most one request per tick and per keyless neighbour, and
+ * none when every linked neighbour has been asked.
+ */
+function pathRequest(e: usize, now: u32): i32 {
+  const asked = load<u32>(e + E_PATH_ASKED);
+  for (let i = 0; i < NEIGHBOURS_MAX; i++) {
+    const via = entryAt(i);
+    if (via == e || (asked & (1 << i)) != 0 || !hasFlag(via, F_LINKED)) continue;
+    store<u32>(e + E_PATH_ASKED, asked | (1 << i));
+    store<u32>(e + E_DEADLINE, now + PATH_WAIT_MS);
+    if (fresh(plain, 4) != OK || fresh(e + E_PATH_KEY, KEY_LEN) != OK) return ERR_HAL;
+    putU32(plain + 4, myId);
+    putU32(plain + 8, entryId(e));
+    store<u8>(plain + 12, 0);
+    copy(plain + 13, e + E_PATH_KEY, KEY_LEN);
     setFlag(e, F_PATH_KEY);
-    return initiate(e, MODE_PATH);
-  }
-  const t = findEntry(target);
-  if (t != 0 && hasFlag(t, F_LINKED)) {
-    pathFlood(0, t);
-  } else if (hops > 0 && hops < PATH_HOPS) {
-    store<u8>(plain + 12, <u8>(hops - 1));
-    pathFlood(entryId(from), 0);
+    const status = sealAndSend(via, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
+    wipe(plain, FRAME_MAX);
+    return status;
   }
   return OK;
-}
-
-/** The initiator's side: a fresh path key to `e`'s neighbour, sent to every linked neighbour. */
-function pathStart(e: usize): i32 {
-  if (fresh(plain, 4) != OK || fresh(e + E_PATH_KEY, KEY_LEN) != OK) return ERR_HAL;
-  pathSeenBefore(getU32(plain));
-  putU32(plain + 4, myId);
-  putU32(plain + 8, entryId(e));
-  store<u8>(plain + 12, <u8>(PATH_HOPS - 1));
-  copy(plain + 13, e + E_PATH_KEY, KEY_LEN);
-  setFlag(e, F_PATH_KEY | F_PATH_SENT);
-  pathFlood(entryId(e), 0);
-  wipe(plain, FRAME_MAX);
-  return OK;
-}
-
-function hasLinkedNeighbour(): bool {
-  for (let i = 0; i < NEIGHBOURS_MAX; i++) if (hasFlag(entryAt(i), F_LINKED)) return true;
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -760,7 +747,6 @@ export function netRadio(ptr: usize, len: i32): i32 {
 
 function tick(): i32 {
   const now = clockMs();
-  const linked = hasLinkedNeighbour();
   for (let i = 0; i < NEIGHBOURS_MAX; i++) {
     const e = entryAt(i);
     const state = entryState(e);
@@ -770,16 +756,20 @@ function tick(): i32 {
       abandon(e);
       continue;
     }
-    if (hasFlag(e, F_LINKED) || !hasFlag(e, F_HELLO_DONE) || hasFlag(e, F_REVOKED)) continue;
-    // Retry a lost handshake; ask for a path key when nothing is shared. A LEAP+ node that
-    // still holds K_IN also initiates towards a lower ID: that node may be an old one that has
-    // erased K_IN and can only respond (a later joiner, docs/protocol.md "LEAP+ key erasure").
+    if (!hasFlag(e, F_HELLO_DONE) || hasFlag(e, F_REVOKED)) continue;
+    const linked = hasFlag(e, F_LINKED);
+    if (linked && !hasFlag(e, F_REKEY)) continue;
+    // Retry a lost handshake; ask for a path key when nothing is shared (also to re-key a linked
+    // neighbour that began a new round). A LEAP+ node that still holds K_IN also initiates
+    // towards a lower ID: that node may be an old one that has erased K_IN and can only respond
+    // (a later joiner, docs/protocol.md "LEAP+ key erasure").
+    const lower = myId < entryId(e);
     const leapJoiner = ringScheme() == SCHEME_LEAP && leapInitialKey(0) == OK;
-    if (state == STATE_HEARD && (myId < entryId(e) || leapJoiner) && hasMaterial(e)) {
+    if (state == STATE_HEARD && !linked && (lower || leapJoiner) && hasMaterial(e)) {
       initiate(e, MODE_PAIR);
-    }
-    else if (state == STATE_NO_KEY && myId < entryId(e) && linked && !hasFlag(e, F_PATH_SENT)) {
-      pathStart(e);
+    } else if ((state == STATE_NO_KEY || state == STATE_IDLE) && lower && !hasMaterial(e) &&
+      <i32>(now - load<u32>(e + E_DEADLINE)) >= 0) {
+      pathRequest(e, now);
     }
   }
   timerStart(TIMER_TICK, TICK_MS);
@@ -857,7 +847,7 @@ export function dropRevokedLinks(): i32 {
     if (<u32>load<u8>(e + E_MODE) != MODE_PAIR) usedRevoked = false;
     if (hasFlag(e, F_LINKED) && (revoked || usedRevoked)) {
       dropLink(e);
-      clearFlag(e, F_PATH_SENT);
+      store<u32>(e + E_PATH_ASKED, 0);
       dropped++;
     }
     if (revoked) {

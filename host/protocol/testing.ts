@@ -83,7 +83,7 @@ export interface PeerInfo {
 
 export const PEER_STATE = { heard: 1, noKey: 2, waitResp: 3, waitConfirm: 4, idle: 5 } as const;
 export const PEER_FLAG = {
-  linked: 1, helloDone: 2, pathKey: 4, pathSent: 8, revoked: 16, selectorFull: 32, rekey: 64,
+  linked: 1, helloDone: 2, pathKey: 4, revoked: 16, selectorFull: 32, rekey: 64,
 } as const;
 
 /** Every used neighbour entry of a node (net_peer), without a key byte. */
