@@ -51,7 +51,7 @@ export default async function bench(report: Report): Promise<void> {
       virtualMs: fw.virtualMs,
       settleMs: fw.settleMs,
       wallPerVirtualSecond: Number((seconds / (fw.virtualMs / 1_000)).toFixed(3)),
-      framesPerNode: fw.framesMean,
+      framesPerNode: run.result.air.framesMean,
       links: fw.links,
     });
   }

@@ -166,6 +166,25 @@ describe("unit-disk medium", () => {
     expect(got).toEqual([3, 2, 3]);
   });
 
+  it("a station reaches every node within its own range and hears no one", () => {
+    const scheduler = new Scheduler();
+    const got: [number, number][] = [];
+    const medium = new UnitDiskMedium(scheduler, { range: 10 });
+    for (const [id, x] of [[1, 0], [2, 5], [3, 40], [4, 120]] as const) {
+      medium.attach({ id, receiveFrame: (_, from) => got.push([id, from]) });
+      medium.place(id, { x, y: 0 });
+    }
+    // A base station at x = 20 with range 50 reaches nodes 1, 2, 3 (not 4 at distance 100).
+    medium.addStation(0, { x: 20, y: 0 }, 50);
+    expect(() => medium.addStation(2, { x: 0, y: 0 }, 5)).toThrow(/taken/);
+    expect(medium.transmit({ id: 0, receiveFrame: () => {} }, cmd(9))).toBe(HAL_OK);
+    // Node 2's own broadcast still reaches node 1 only (range 10): the station is no receiver.
+    medium.transmit({ id: 2, receiveFrame: () => {} }, cmd(8));
+    scheduler.runUntilIdle();
+    expect(got).toEqual([[1, 0], [2, 0], [3, 0], [1, 2]]);
+    expect(medium.airStats(0)).toMatchObject({ framesSent: 1, bytesSent: 1, framesReceived: 0 });
+  });
+
   it("rejects bad parameters", () => {
     const scheduler = new Scheduler();
     expect(() => new UnitDiskMedium(scheduler, { range: -1 })).toThrow(RangeError);

@@ -2,7 +2,8 @@
 // its real image in flash slot 0, run until links settle. Checks that the run settles without a
 // crash or boot failure, that the firmware never links a pair on a scheme key the pair does not
 // share (every such link is one the key model allows), that traffic and AES work are measured, and
-// that the same seed gives the same run.
+// that the same seed gives the same run; and that it is the default engine, whose figures are the
+// ones `simulate` reports first.
 
 import { describe, expect, it } from "vitest";
 import { buildImage, createAuthority } from "../host/authority/index.js";
@@ -60,14 +61,31 @@ describe("firmware engine", () => {
     for (const i of linkedNodes) expect(run.aesBlocks[i]!).toBeGreaterThan(0);
   });
 
-  it("reports the firmware figures beside the model and repeats them for the seed", () => {
-    const a = simulate({ ...config, engine: "firmware" }).result;
-    const b = simulate({ ...config, engine: "firmware" }).result;
-    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  it("is the default engine, and the figures read first are the firmware's", () => {
+    const detail = simulate({ ...config, capture: [0, 5] });
+    const a = detail.result;
     expect(a.engine).toBe("firmware");
-    expect(a.firmware).not.toBeNull();
-    expect(a.firmware!.directLinks).toBeLessThanOrEqual(a.directPairs);
-    expect(a.settleMs).toBe(a.firmware!.settleMs);
+    // The same inputs straight to the engine: the headline figures are this run's.
+    const run = runFirmware({ positions: detail.positions, range: a.range,
+      images: imagesFor(config.seed, config.nodes), seed: config.seed });
+    const direct = run.links.filter((l) => !l.path);
+    expect(a.directPairs).toBe(direct.length);
+    expect(a.directFraction).toBe(Math.round(direct.length / a.neighbourPairs * 1e6) / 1e6);
+    expect(a.pathKeys.links).toBe(run.links.length - direct.length);
+    expect(a.air.source).toBe("firmware");
+    const meanOf = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    expect(a.air.framesMean).toBe(Math.round(meanOf(run.framesSent) * 1e6) / 1e6);
+    expect(a.air.bytesMax).toBe(Math.max(...run.bytesSent));
+    expect(a.aesBlocksMean).toBe(Math.round(meanOf(run.aesBlocks) * 1e6) / 1e6);
+    expect(a.settleMs).toBe(run.settleMs);
+    expect(a.capture[1]!.links).toBeLessThanOrEqual(direct.length);
+    // Beside them: the key model and the analytic prediction.
+    expect(a.model).not.toBeNull();
+    expect(a.model!.air.source).toBe("model");
+    expect(a.directPairs).toBeLessThanOrEqual(a.model!.directPairs);
+    expect(a.predictedShareProbability).toBeGreaterThan(0);
+    // Deterministic for the seed.
+    expect(JSON.stringify(simulate({ ...config, capture: [0, 5] }).result)).toBe(JSON.stringify(a));
     expect(a.firmware!.virtualMs).toBeGreaterThanOrEqual(a.firmware!.settleMs + 5_000);
   });
 });

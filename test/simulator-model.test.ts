@@ -93,6 +93,7 @@ describe("deployment and graphs", () => {
 describe("simulate at fixed seeds", () => {
   const base = {
     nodes: 600, side: 1_000, neighbours: 30, seed: "fixed", captureMode: "random" as const,
+    engine: "model" as const,
   };
 
   it("measures EG direct-key and capture fractions near the analytic values", () => {
@@ -160,7 +161,8 @@ describe("simulate at fixed seeds", () => {
   });
 
   it("sweeps every combination of comma lists", () => {
-    const options = { ...DEFAULTS, nodes: "100,150", neighbours: "10", ring: "20,40", json: true };
+    const options = { ...DEFAULTS, engine: "model", nodes: "100,150", neighbours: "10",
+      ring: "20,40", json: true };
     const runs = JSON.parse(runSimulate(options).output).runs as { nodes: number;
       scheme: { ring: number } }[];
     expect(runs.map((r) => [r.nodes, r.scheme.ring])).toEqual([[100, 20], [100, 40], [150, 20],

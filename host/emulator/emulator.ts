@@ -39,6 +39,12 @@ export interface AddNodeOptions extends Omit<NodeOptions, "scheduler" | "medium"
   position?: Position;
 }
 
+/** A transmit-only station made by Emulator.addStation. */
+export interface Station {
+  readonly id: number;
+  send(frame: Uint8Array): number;
+}
+
 export class Emulator {
   readonly scheduler = new Scheduler();
   readonly medium: Medium;
@@ -88,6 +94,22 @@ export class Emulator {
     }
     this.nodes.set(options.id, node);
     return node;
+  }
+
+  /**
+   * A transmit-only station on the unit-disk medium (a base station or the authority's
+   * controller node) with its own range; `send` hands a frame to the medium now and returns the
+   * HAL status. Its frames are counted by `air(id)`.
+   */
+  addStation(options: { id: number; position: Position; range: number }): Station {
+    if (!(this.medium instanceof UnitDiskMedium)) {
+      throw new Error("emulator: a station needs the unit-disk medium");
+    }
+    if (this.nodes.has(options.id)) throw new Error(`emulator: node ${options.id} exists already`);
+    const medium = this.medium;
+    medium.addStation(options.id, options.position, options.range);
+    const endpoint = { id: options.id, receiveFrame: () => undefined };
+    return { id: options.id, send: (frame: Uint8Array) => medium.transmit(endpoint, frame) };
   }
 
   node(id: number): EmulatedNode {

@@ -6,6 +6,10 @@
 // Loss and jitter come from one seeded Prng drawn in transmit order and receiver-ID order, so a
 // run is reproducible. Neighbour lists are built once per placement with a grid of cell = range.
 //
+// A station (addStation) is a transmit-only endpoint with its own range: a base station or the key
+// authority's controller node, which Eschenauer & Gligor (CCS 2002, section 2.2) give a large
+// communication range so that one broadcast reaches every node. It hears nothing.
+//
 // Not modelled: collisions and the hidden-terminal problem, carrier sense, half-duplex (a node
 // receives while it sends), capture effect, signal strength. Loss stands in for all of them.
 
@@ -73,6 +77,8 @@ export class UnitDiskMedium implements Medium {
   private readonly positions = new Map<number, Position>();
   private readonly air = new Map<number, AirStats>();
   private neighbourCache: Map<number, number[]> | undefined;
+  private readonly stations = new Map<number, { position: Position; range: number;
+    receivers?: number[] }>();
   private readonly addressFilter: ((frame: Uint8Array, receiver: number) => boolean) | undefined;
   private readonly destinationOf: ((frame: Uint8Array) => number | undefined) | undefined;
 
@@ -104,8 +110,24 @@ export class UnitDiskMedium implements Medium {
     return this.positions.get(id);
   }
 
+  /**
+   * Adds a transmit-only station `id` at `position` whose frames reach every placed node within
+   * `range` (its own, not the medium's). Nodes' frames never reach it.
+   */
+  addStation(id: number, position: Position, range: number): void {
+    if (this.endpoints.has(id) || this.stations.has(id)) {
+      throw new Error(`medium: ID ${id} is taken`);
+    }
+    checkNumber("station range", range, 0, Number.MAX_VALUE);
+    this.stations.set(id, { position: { x: position.x, y: position.y }, range });
+    this.air.set(id, { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0,
+      framesLost: 0, framesFiltered: 0 });
+  }
+
   attach(node: RadioEndpoint): void {
-    if (this.endpoints.has(node.id)) throw new Error(`medium: node ${node.id} attached twice`);
+    if (this.endpoints.has(node.id) || this.stations.has(node.id)) {
+      throw new Error(`medium: node ${node.id} attached twice`);
+    }
     this.endpoints.set(node.id, node);
     this.air.set(node.id, { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0,
       framesLost: 0, framesFiltered: 0 });
@@ -130,8 +152,16 @@ export class UnitDiskMedium implements Medium {
     // fraction of the scheduler's work.
     const together: number[] = [];
     const dst = this.destinationOf?.(copy);
-    const receivers = dst === undefined ? this.neighbours(from.id) :
-      this.inRange(from.id, dst) ? [dst] : [];
+    const station = this.stations.get(from.id);
+    let receivers: readonly number[];
+    if (station !== undefined) {
+      station.receivers ??= this.withinOf(station.position, station.range);
+      receivers = dst === undefined ? station.receivers :
+        station.receivers.includes(dst) ? [dst] : [];
+    } else {
+      receivers = dst === undefined ? this.neighbours(from.id) :
+        this.inRange(from.id, dst) ? [dst] : [];
+    }
     for (const id of receivers) {
       if (this.addressFilter !== undefined && !this.addressFilter(copy, id)) {
         this.air.get(id)!.framesFiltered++;
@@ -182,6 +212,16 @@ export class UnitDiskMedium implements Medium {
   neighbours(id: number): readonly number[] {
     if (this.neighbourCache === undefined) this.neighbourCache = this.buildNeighbours();
     return this.neighbourCache.get(id) ?? [];
+  }
+
+  /** Attached, placed nodes within `range` of `position`, ascending (a station's receivers). */
+  private withinOf(position: Position, range: number): number[] {
+    const out: number[] = [];
+    for (const [id, p] of this.positions) {
+      if (!this.endpoints.has(id)) continue;
+      if ((p.x - position.x) ** 2 + (p.y - position.y) ** 2 <= range * range) out.push(id);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Frames and bytes on air per node. */

@@ -131,12 +131,16 @@ export function renderReport(details: readonly SimulationDetail[]): string {
   const runs = details.map((d) => d.result);
   const first = runs[0]!;
   const rows = runs.map((r, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(schemeLabel(r.scheme))}` +
-    `</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
+    `</td><td>${r.engine}</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
     `<td>${r.directFraction}</td><td>${r.predictedShareProbability}</td>` +
-    `<td>${r.components.largestFraction}</td><td>${r.pathKeys.largestFractionWithPathKeys}</td>` +
+    `<td>${r.model?.directFraction ?? "-"}</td>` +
+    `<td>${r.components.count}</td><td>${r.components.largestFraction}</td>` +
+    `<td>${r.pathKeys.largestFractionWithPathKeys}</td>` +
     `<td>${r.air.framesMean}</td><td>${r.air.bytesMean}</td>` +
-    `<td>${r.firmware?.directFraction ?? "-"}</td><td>${r.firmware?.framesMean ?? "-"}</td>` +
-    `<td>${r.firmware?.settleMs ?? "-"}</td></tr>`).join("\n");
+    `<td>${r.model?.air.framesMean ?? "-"}</td><td>${r.aesBlocksMean ?? "-"}</td>` +
+    `<td>${r.settleMs ?? "-"}</td>` +
+    `<td>${r.revocation === null ? "-" : `${r.revocation.lost} / ${r.revocation.reestablished}` +
+      ` / ${r.revocation.after.largestFraction}`}</td></tr>`).join("\n");
   const data = chartData(runs);
   return `<!doctype html>
 <html lang="en">
@@ -153,9 +157,10 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 </head>
 <body>
 <h1>predist simulate</h1>
-<p>Seed <code>${escapeHtml(first.seed)}</code>; engine <code>${first.engine}</code>. Model
-columns: links from the nodes' images, frames and bytes from the protocol's message sizes.
-Firmware columns (engine firmware): node.wasm on the emulator until links settled.</p>
+<p>Seed <code>${escapeHtml(first.seed)}</code>. Engine firmware: every figure is what node.wasm
+did on the emulator until links settled; the key-model columns beside it come from the nodes'
+rings, with frames from the protocol's message sizes and no path-key traffic. Engine model: the
+key model only.</p>
 <h2>Map of run 1: ${escapeHtml(schemeLabel(first.scheme))}, ${first.nodes} nodes, range
 ${first.range}</h2>
 ${mapSvg(details[0]!)}
@@ -164,10 +169,11 @@ ${mapSvg(details[0]!)}
 <div class="chart"><canvas id="capture"></canvas></div>
 </div>
 <table>
-<tr><th>run</th><th>scheme</th><th>nodes</th><th>range</th><th>mean neighbours</th>
-<th>direct key fraction</th><th>predicted</th><th>largest component</th>
-<th>with path keys</th><th>frames / node (model)</th><th>bytes / node (model)</th>
-<th>firmware direct fraction</th><th>firmware frames / node</th><th>settle ms</th></tr>
+<tr><th>run</th><th>scheme</th><th>engine</th><th>nodes</th><th>range</th>
+<th>mean neighbours</th><th>direct key fraction</th><th>predicted</th><th>key model</th>
+<th>components</th><th>largest component</th><th>with path keys</th><th>frames / node</th>
+<th>bytes / node</th><th>frames / node (key model)</th><th>AES blocks / node</th>
+<th>settle ms</th><th>revocation: lost / re-established / largest after</th></tr>
 ${rows}
 </table>
 <script>${chartJsSource().replace(/<\/script/gi, "<\\/script")}</script>

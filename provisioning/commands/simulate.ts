@@ -1,6 +1,8 @@
 // `predist simulate`: deploys N nodes in a square (or at positions from a CSV), provisions each
-// with a real image from the key authority, and reports key connectivity, path-key hop counts,
-// traffic on air and capture resilience beside the analytic predictions (docs/simulator.md).
+// with a real image from the key authority, runs the real firmware of every node on the emulator
+// (or, with --engine model, the key model alone), and reports direct keys, connectivity, path-key
+// hop counts, traffic on air, AES work, settle time and capture resilience beside the analytic
+// predictions; with --revoke, a revocation run (docs/simulator.md).
 // Comma lists sweep: every combination of the listed values is one run. Same --seed, same bytes.
 
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +13,7 @@ import { SCHEME_DEFAULTS } from "../scheme-flags.js";
 import { LANES_MAX, type SchemeParams } from "../../host/authority/index.js";
 import { NODES_MAX, parsePositionsCsv, sideOf } from "../../host/simulator/deploy.js";
 import { renderReport } from "../../host/simulator/report.js";
+import { REVOKED_NODES_MAX } from "../../host/simulator/revocation.js";
 import {
   simulate,
   type CaptureMode,
@@ -18,6 +21,7 @@ import {
   type SimulationResult,
 } from "../../host/simulator/simulate.js";
 import type { Position } from "../../host/emulator/unit-disk.js";
+import type { RevocationFigures } from "../../host/simulator/revocation.js";
 
 const SCHEMES = ["eg", "qcomposite", "polypool", "pairwise", "full", "leap"] as const;
 /** A sweep larger than this is refused: each run provisions every node. */
@@ -45,6 +49,7 @@ export interface SimulateOptions {
   engine: string;
   loss: string;
   settleMs: string;
+  revoke?: string;
   seed: string;
   json?: boolean;
   report?: string;
@@ -70,7 +75,7 @@ export const DEFAULTS = {
   lanes: String(SCHEME_DEFAULTS.lanes),
   captured: "0,10,20,50,100",
   captureMode: "random",
-  engine: "model",
+  engine: "firmware",
   loss: "0",
   settleMs: "5000",
   seed: "predist",
@@ -144,6 +149,13 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
   if (lossRate.length !== 1) throw usage("--loss: one value, not a list");
   const settleMs = parseList("--settle-ms", options.settleMs, 1, 3_600_000);
   if (settleMs.length !== 1) throw usage("--settle-ms: one value, not a list");
+  let revoke: number | undefined;
+  if (options.revoke !== undefined) {
+    if (engine !== "firmware") throw usage("--revoke: needs --engine firmware");
+    const values = parseList("--revoke", options.revoke, 1, REVOKED_NODES_MAX);
+    if (values.length !== 1) throw usage("--revoke: one value, not a list");
+    revoke = values[0];
+  }
   let positions: Position[] | undefined;
   if (options.positions !== undefined) {
     let text: string;
@@ -212,6 +224,7 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
         engine,
         lossRate: lossRate[0],
         settleMs: settleMs[0],
+        revoke,
       }));
     } catch (error) {
       if (error instanceof RangeError || error instanceof TypeError) {
@@ -226,36 +239,63 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
   return options.report === undefined ? { output } : { output, report: renderReport(details) };
 }
 
+function hopsText(hops: Record<string, number>): string {
+  return Object.entries(hops).map(([h, n]) => `${h} hops: ${n}`).join(", ") || "none";
+}
+
 function describe(r: SimulationResult, index: number): string {
-  const hops = Object.entries(r.pathKeys.hops).map(([h, n]) => `${h} hops: ${n}`).join(", ");
+  const m = r.model;
+  const fw = r.firmware;
+  const beside = (model: string | number | undefined) => (m === null ? "" : `; key model ${model}`);
   const lines = [
     `run ${index + 1}: ${r.scheme.scheme} ${JSON.stringify(r.scheme)}, ${r.nodes} nodes, ` +
       `range ${r.range} (mean neighbours ${r.meanNeighbours}` +
-      `${r.wantedNeighbours === null ? "" : `, wanted ${r.wantedNeighbours}`})`,
+      `${r.wantedNeighbours === null ? "" : `, wanted ${r.wantedNeighbours}`}); engine ${r.engine}`,
     `  direct key: ${r.directPairs} of ${r.neighbourPairs} neighbour pairs = ${r.directFraction}` +
-      ` (predicted ${r.predictedShareProbability})`,
+      ` (predicted ${r.predictedShareProbability}${beside(m?.directFraction)})`,
+    `  secure degree: ${r.meanSecureDegree} (predicted ${r.predictedSecureDegree}` +
+      `${beside(m?.meanSecureDegree)})`,
     `  secure graph: ${r.components.count} components, largest ${r.components.largest} ` +
-      `(${r.components.largestFraction}); with path keys ${r.pathKeys.largestFractionWithPathKeys}`,
-    `  path keys: ${r.pathKeys.keylessPairs} key-less pairs; ${hops || "none"}; ` +
-      `${r.pathKeys.beyondReach} beyond reach`,
-    `  on air (model): ${r.air.framesMean} frames, ${r.air.bytesMean} bytes per node ` +
-      `(max ${r.air.framesMax}, ${r.air.bytesMax})`,
-    ...(r.firmware === null ? [] : [
-      `  firmware: ${r.firmware.links} links (${r.firmware.directLinks} on scheme keys = ` +
-        `${r.firmware.directFraction} of neighbour pairs, ${r.firmware.pathLinks} on path keys), ` +
-        `largest component ${r.firmware.largestFraction}`,
-      `  firmware: ${r.firmware.settled ? "settled" : "NOT settled"} at ${r.firmware.settleMs} ` +
-        `virtual ms; ${r.firmware.framesToSettleMean} frames per node to settle, then ` +
-        `${r.firmware.framesAfterSettlePerSecond} per second; in all ` +
-        `${r.firmware.framesMean} frames, ${r.firmware.bytesMean} bytes, ` +
-        `${r.firmware.aesBlocksMean} AES blocks per node; ${r.firmware.crashes} crashes, ` +
-        `${r.firmware.bootFailures} boot failures`,
+      `(${r.components.largestFraction}), ${r.components.isolated} isolated (predicted ` +
+      `P[connected] ${r.components.predictedConnectedProbability}` +
+      `${beside(`${m?.components.count} components`)}); with path keys ` +
+      `${r.pathKeys.largestFractionWithPathKeys}`,
+    `  path keys: ${r.pathKeys.links} of ${r.pathKeys.keylessPairs} key-less pairs ` +
+      `(${hopsText(r.pathKeys.hops)}); ${r.pathKeys.beyondReach} left unlinked` +
+      `${beside(`${hopsText(m?.pathKeys.hops ?? {})}, ${m?.pathKeys.beyondReach} beyond reach`)}`,
+    `  on air: ${r.air.framesMean} frames, ${r.air.bytesMean} bytes per node ` +
+      `(max ${r.air.framesMax}, ${r.air.bytesMax})` +
+      `${beside(`${m?.air.framesMean} frames, ${m?.air.bytesMean} bytes without path keys`)}`,
+    ...(fw === null ? [] : [
+      `  AES blocks: ${r.aesBlocksMean} per node`,
+      `  settle: ${fw.settled ? "settled" : "NOT settled"} at ${fw.settleMs} virtual ms ` +
+        `(${fw.virtualMs} run); ${fw.framesToSettleMean} frames per node to settle, then ` +
+        `${fw.framesAfterSettlePerSecond} per second; ${fw.crashes} crashes, ` +
+        `${fw.bootFailures} boot failures`,
     ]),
     ...r.capture.map((c) => `  captured ${c.captured} (${c.mode}): ${c.compromised} of ${c.links}` +
       ` links exposed = ${c.fraction}` +
       (c.predicted === null ? "" : ` (predicted ${c.predicted})`)),
+    ...(r.revocation === null ? [] : describeRevocation(r.revocation)),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+function describeRevocation(v: RevocationFigures): string[] {
+  return [
+    `  revoked ${v.revokedNodes.length} captured nodes and ${v.revokedKeys} keys in ` +
+      `${v.intervals} μTESLA intervals from ${v.firstRevokeMs} to ${v.lastDiscloseMs} virtual ms ` +
+      `(base station: ${v.baseStation.frames} frames, ${v.baseStation.bytes} bytes)`,
+    `  links: ${v.linksBefore} before; ${v.lost} lost, ${v.reestablished} re-established, ` +
+      `${v.lostForGood} lost for good, ${v.newLinks} new; ${v.linksAfter} after ` +
+      `(${v.linksWithRevokedNodes} with a revoked node, ${v.linksOnRevokedKeys} on a revoked key)`,
+    `  after: ${v.after.nodes} uncaptured nodes, direct key ${v.after.directFraction} of ` +
+      `neighbour pairs (key model ${v.after.predictedDirectFraction}), ${v.after.components} ` +
+      `components, largest ${v.after.largest} (${v.after.largestFraction}), ` +
+      `${v.after.isolated} isolated; ${v.healed ? "healed" : "NOT healed"} ${v.healMs} ms after ` +
+      `the last disclosure; ${v.framesPerNode} frames, ${v.aesBlocksPerNode} AES blocks per ` +
+      `node; ${v.imageRewrites} images rewritten`,
+  ];
 }
 
 function examples(...lines: string[]): string {
@@ -293,19 +333,22 @@ export function registerSimulateCommands(program: Command): void {
       "(eg, qcomposite, polypool)", false)
     .option("--captured <list>", "captured-node counts to evaluate, comma-separated", d.captured)
     .option("--capture-mode <mode>", "random or best (best-connected first)", d.captureMode)
-    .option("--engine <name>", "model (key sharing only) or firmware (node.wasm on the " +
-      "emulator until links settle)", d.engine)
+    .option("--engine <name>", "firmware (node.wasm per node on the emulator until links " +
+      "settle) or model (key sharing only; fast, for big sweeps)", d.engine)
     .option("--loss <p>", "firmware engine: frame loss per receiver, 0..1", d.loss)
     .option("--settle-ms <ms>", "firmware engine: virtual ms without a new link that ends the run",
       d.settleMs)
+    .option("--revoke <x>", "firmware engine: after links settle, capture x nodes " +
+      `(--capture-mode order), revoke them by μTESLA broadcast from a base station and let the ` +
+      `network heal; x <= ${REVOKED_NODES_MAX} (default: no revocation)`)
     .option("--seed <text>", "seed of placement, keys, capture order and radio", d.seed)
     .option("--json", "print one JSON document instead of text", false)
     .option("--report <file.html>",
       "write a self-contained HTML report with map and charts (default: none)")
     .addHelpText("after", examples(
-      "predist simulate --nodes 1000 --neighbours 40 --pool 10000 --ring 75 --report r.html",
-      "predist simulate --scheme qcomposite --ring 50,75,100 --q 2 --captured 0,50 --json",
-      "predist simulate --engine firmware --nodes 200 --neighbours 12 --loss 0.1",
+      "predist simulate --nodes 200 --neighbours 12 --loss 0.1 --revoke 5 --report r.html",
+      "predist simulate --engine model --ring 50,75,100 --captured 0,50 --json",
+      "predist simulate --engine model --scheme qcomposite --ring 75 --q 2",
     ))
     .action((options: SimulateOptions) => {
       const { output, report } = runSimulate(options);
