@@ -9,6 +9,7 @@ import { validRegion } from "./memory";
 import { slotsInit } from "./storage/slots";
 import { factoryBoot, factoryTimer, factoryUart } from "./factory/receiver";
 import { netBoot, netRadio, netTimer } from "./net/node";
+import { aesBlockCountReset } from "./crypto/index";
 
 /** Node protocol exports for the runtime: data to and from neighbours, counters (docs/protocol.md). */
 export { net_send, net_recv, net_status, net_peer, aes_blocks } from "./net/exports";
@@ -28,6 +29,7 @@ export function inbox(): usize {
 
 /** Called once after instantiation and after every reset. */
 export function boot(): i32 {
+  aesBlockCountReset();
   slotsInit();
   const status = factoryBoot();
   if (status != OK) return status;

@@ -121,3 +121,24 @@ describe("large rings", () => {
     expect(hellos.length).toBe(10);
   });
 });
+
+describe("AES blocks (the crypto core's own counter)", () => {
+  it("eg: boot counts the image check, then 14 blocks per side for discovery and handshake", () => {
+    const authority = createAuthority({ scheme: "eg", pool: 40, ring: 12, insecureSeed: "aes" });
+    let v = 2;
+    while (authority.pairKey(1, v) === undefined) v++;
+    const sides = twoNodes([buildImage(authority, 1), buildImage(authority, v)], [1, v], "aes");
+    const boot = sides.map((s) => s.node.aesBlocks()!);
+    for (const [i, s] of sides.entries()) {
+      expect(boot[i]).toBeGreaterThan(0);
+      expect(netStatus(s.node, NET_STATUS.aesBlocks)).toBe(boot[i]);
+    }
+    expect(exchange(sides)).toBe(true);
+    // docs/crypto.md counts: KDF of 32 bytes = 2 CMACs over 4 + 12 + 1 + 24 + 4 = 45 bytes,
+    // 2 x (1 + 3) = 8; two tag CMACs over 25 bytes, 2 x (1 + 2) = 6. Listed HELLOs cost none.
+    for (const [i, s] of sides.entries()) expect(s.node.aesBlocks()! - boot[i]!).toBe(14);
+    // A reboot starts the count again.
+    sides[0].node.reboot();
+    expect(sides[0].node.aesBlocks()).toBe(boot[0]);
+  });
+});

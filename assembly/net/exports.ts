@@ -1,14 +1,15 @@
 // The node protocols' exports for the runtime (docs/protocol.md, "Secure frames"): send data to
 // a linked neighbour, take delivered data, read counters and the neighbour table (never a key
 // byte), and the AES block counter of docs/hal.md. Each export bounds its (pointer, length) pairs
-// and answers with a status code; none allocates.
+// and answers with a status code; none allocates. AES blocks are the crypto core's own counter
+// (every block aesEncryptBlock encrypts), reset at boot.
 
 import { validRegion } from "../memory";
 import { ERR_BAD_POINTER, ERR_BAD_ARGUMENT, ERR_BAD_LENGTH } from "../status";
 import { NEIGHBOURS_MAX, DATA_PAYLOAD_MAX } from "./config";
 import { netSend, netRecv, netMyId, framesSent, bytesSent, framesDropped, deliveryLost,
   lastError } from "./node";
-import { aesBlocks } from "./cost";
+import { aesBlockCount } from "../crypto/index";
 import { ringStatus, ringCount } from "../ring/store";
 import { entryAt, entryId, entryState, countEntries, E_FLAGS, E_MODE, E_SEL_COUNT,
   ENTRY_LEN } from "./neighbours";
@@ -52,7 +53,7 @@ export function net_status(what: i32): i32 {
     case STATUS_NODE_ID: return <i32>netMyId();
     case STATUS_NEIGHBOURS: return countEntries(false);
     case STATUS_LINKED: return countEntries(true);
-    case STATUS_AES_BLOCKS: return <i32>aesBlocks();
+    case STATUS_AES_BLOCKS: return <i32>aesBlockCount();
     case STATUS_FRAMES_SENT: return <i32>framesSent;
     case STATUS_BYTES_SENT: return <i32>bytesSent;
     case STATUS_FRAMES_DROPPED: return <i32>framesDropped;
@@ -81,6 +82,7 @@ export function net_peer(index: i32, out: usize): i32 {
   return PEER_INFO_LEN;
 }
 
+/** AES block encryptions since boot (docs/hal.md), the image check at boot included. */
 export function aes_blocks(): i32 {
-  return <i32>aesBlocks();
+  return <i32>aesBlockCount();
 }

@@ -12,15 +12,14 @@ import { OK, ERR_UNPROVISIONED, ERR_NO_SPACE, ERR_BAD_LENGTH, ERR_HAL, ERR_NET_M
   ERR_NET_NOT_FOR_US, ERR_NET_SCHEME, ERR_NET_STATE, ERR_NET_NO_SHARED_KEY, ERR_NET_UNKNOWN_KEY,
   ERR_NET_TAG, ERR_NET_REPLAY, ERR_NET_NOT_LINKED, ERR_NET_DUPLICATE, ERR_NET_UNKNOWN_TYPE,
   ERR_NET_REVOKED } from "../status";
-import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
+import { constantTimeEqual, wipe, cmac, cmacInit, cmacUpdate, cmacFinal, kdf, ccmSeal, ccmOpen,
+  CMAC_CTX_LEN } from "../crypto/index";
 import { ringBoot, ringReady, ringNodeId, ringScheme, ringCount, ringIdAt, ringFind, ringKeyAt,
   ringThreshold, ringLanes, ringSeeded, ringDraws, leapInitialKey, leapErase,
   LANES_MAX, SCHEME_LEAP, SCHEME_EG, SCHEME_QCOMPOSITE, SCHEME_POLYPOOL, SCHEME_FULL,
   SCHEME_PAIRWISE } from "../ring/store";
 import { getU32, putU32, copy } from "./bytes";
 import { evaluateLanes, regenerateShared } from "../ring/derive";
-import { netCmac, netKdf, netSeal, netOpen, netCmacInit, netCmacUpdate, netCmacFinal } from
-  "./cost";
 import {
   FRAME_MAX, HEADER_LEN, NONCE_LEN, TAG_LEN, SEQ_LEN, KEY_LEN, BROADCAST_ID, TYPE_HELLO,
   TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM, TYPE_DATA, TYPE_PATH_KEY, TYPE_REVOKE,
@@ -189,20 +188,20 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
     let status = keyOf(load<u32>(e + E_SEL), keyTmp);
     if (status != OK) return status;
-    netCmacInit(qCtx, keyTmp);
+    cmacInit(qCtx, keyTmp);
     putU32(word, 1);
-    netCmacUpdate(qCtx, word, 4);
-    netCmacUpdate(qCtx, Q_LABEL, Q_LABEL_LEN + 1);
+    cmacUpdate(qCtx, word, 4);
+    cmacUpdate(qCtx, Q_LABEL, Q_LABEL_LEN + 1);
     store<u32>(word, <u32>count);
-    netCmacUpdate(qCtx, word, 4);
-    netCmacUpdate(qCtx, e + E_SEL, 4 * count);
+    cmacUpdate(qCtx, word, 4);
+    cmacUpdate(qCtx, e + E_SEL, 4 * count);
     for (let i = 1; i < count && status == OK; i++) {
       status = keyOf(load<u32>(e + E_SEL + <usize>(4 * i)), keyTmp);
-      netCmacUpdate(qCtx, keyTmp, KEY_LEN);
+      cmacUpdate(qCtx, keyTmp, KEY_LEN);
     }
     putU32(word, 8 * KEY_LEN);
-    netCmacUpdate(qCtx, word, 4);
-    netCmacFinal(qCtx, material);
+    cmacUpdate(qCtx, word, 4);
+    cmacFinal(qCtx, material);
     wipe(keyTmp, KEY_LEN);
     return status;
   }
@@ -213,14 +212,14 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     if (myId == idI) {
       if (leapInitialKey(keyTmp) != OK) return ERR_NET_NO_SHARED_KEY;
       store<u32>(word, peer);
-      netKdf(keyTmp, LEAP_NODE_LABEL, LEAP_NODE_LABEL_LEN, word, 4, kdfOut, KEY_LEN);
+      kdf(keyTmp, LEAP_NODE_LABEL, LEAP_NODE_LABEL_LEN, word, 4, kdfOut, KEY_LEN);
       store<u32>(word, myId);
     } else {
       const index = ringFind(myId);
       if (index < 0 || ringKeyAt(index, kdfOut) != OK) return ERR_NET_NO_SHARED_KEY;
       store<u32>(word, peer);
     }
-    netKdf(kdfOut, LEAP_PAIR_LABEL, LEAP_PAIR_LABEL_LEN, word, 4, material, KEY_LEN);
+    kdf(kdfOut, LEAP_PAIR_LABEL, LEAP_PAIR_LABEL_LEN, word, 4, material, KEY_LEN);
     wipe(keyTmp, KEY_LEN);
     wipe(kdfOut, 2 * KEY_LEN);
     return OK;
@@ -245,7 +244,7 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     evaluateLanes(index, peer, polyContext + 12);
     wipe(keyTmp, KEY_LEN);
     copy(keyTmp, polyContext + 12, 4 * min(lanes, 4));
-    netKdf(keyTmp, POLY_LABEL, POLY_LABEL_LEN, polyContext, 12 + 4 * lanes, material, KEY_LEN);
+    kdf(keyTmp, POLY_LABEL, POLY_LABEL_LEN, polyContext, 12 + 4 * lanes, material, KEY_LEN);
     wipe(keyTmp, KEY_LEN);
     wipe(polyContext, POLY_CONTEXT_MAX);
     return OK;
@@ -261,7 +260,7 @@ function deriveKeys(e: usize, idI: u32, idR: u32): i32 {
     return status;
   }
   putTranscript(e, idI, idR);
-  netKdf(material, LINK_LABEL, LINK_LABEL_LEN, tagMsg + 1, TRANSCRIPT_LEN, kdfOut, 2 * KEY_LEN);
+  kdf(material, LINK_LABEL, LINK_LABEL_LEN, tagMsg + 1, TRANSCRIPT_LEN, kdfOut, 2 * KEY_LEN);
   wipe(material, KEY_LEN);
   copy(e + E_CONFIRM_KEY, kdfOut, KEY_LEN);
   copy(e + E_PENDING_KEY, kdfOut + <usize>KEY_LEN, KEY_LEN);
@@ -285,7 +284,7 @@ function putTranscript(e: usize, idI: u32, idR: u32): void {
 function confirmTag(e: usize, direction: u32, idI: u32, idR: u32): void {
   putTranscript(e, idI, idR);
   store<u8>(tagMsg, <u8>direction);
-  netCmac(e + E_CONFIRM_KEY, tagMsg, TAG_MSG_LEN, tagOut);
+  cmac(e + E_CONFIRM_KEY, tagMsg, TAG_MSG_LEN, tagOut);
 }
 
 function linkUp(e: usize): void {
@@ -580,7 +579,7 @@ function sealAndSend(e: usize, type: u32, payload: usize, len: i32): i32 {
   putHeader(type, dst);
   putU32(tx + 9, seq);
   buildNonce(myId, dst, seq);
-  netSeal(e + E_LINK_KEY, ccmNonce, tx, HEADER_LEN + SEQ_LEN, payload, len, TAG_LEN,
+  ccmSeal(e + E_LINK_KEY, ccmNonce, tx, HEADER_LEN + SEQ_LEN, payload, len, TAG_LEN,
     tx + <usize>(HEADER_LEN + SEQ_LEN));
   return send(SECURE_OVERHEAD + len);
 }
@@ -597,7 +596,7 @@ function openSecure(e: usize, f: usize, len: i32, src: u32): i32 {
   }
   buildNonce(src, myId, seq);
   const sealedLen = len - HEADER_LEN - SEQ_LEN;
-  const status = netOpen(e + E_LINK_KEY, ccmNonce, f, HEADER_LEN + SEQ_LEN,
+  const status = ccmOpen(e + E_LINK_KEY, ccmNonce, f, HEADER_LEN + SEQ_LEN,
     f + <usize>(HEADER_LEN + SEQ_LEN), sealedLen, TAG_LEN, plain);
   if (status != OK) return -ERR_NET_TAG;
   if (seq > high) {

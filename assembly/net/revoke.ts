@@ -12,10 +12,10 @@
 import { flashRead } from "../hal";
 import { OK, ERR_HAL, ERR_NO_SPACE, ERR_NET_MALFORMED, ERR_NET_STALE, ERR_NET_INTERVAL,
   ERR_NET_CHAIN, ERR_NET_TAG, ERR_NET_NOT_FOR_US } from "../status";
-import { constantTimeEqual, wipe, CMAC_CTX_LEN } from "../crypto/index";
+import { constantTimeEqual, wipe, cmac, cmacInit, cmacUpdate, cmacFinal, kdf, oneWay,
+  CMAC_CTX_LEN } from "../crypto/index";
 import { stageBegin, stageWrite, stageCommit, stagedCrc, stagedReadBack } from "../storage/slots";
 import { getU32, putU32, copy } from "./bytes";
-import { netKdf, netCmac, netOneWay, netCmacInit, netCmacUpdate, netCmacFinal } from "./cost";
 import { FRAME_MAX, KEY_LEN, TAG_LEN, REVOKE_FIXED_LEN, DISCLOSE_LEN, REVOKE_SLOTS,
   CHAIN_STEPS_MAX, AUTHORITY_ID, BROADCAST_ID } from "./config";
 import { ringReady, ringBoot, ringAnchorAddr, ringFind, ringCount, ringIdAt, ringImageAddr,
@@ -117,7 +117,7 @@ export function discloseFrame(f: usize, len: i32): i32 {
   if (steps > <u32>CHAIN_STEPS_MAX) return ERR_NET_CHAIN;
   // F^(i-j)(K_i) must equal the last verified K_j.
   copy(stepKey, f + 13, KEY_LEN);
-  for (let i: u32 = 0; i < steps; i++) netOneWay(stepKey, stepKey);
+  for (let i: u32 = 0; i < steps; i++) oneWay(stepKey, stepKey);
   const ok = constantTimeEqual(stepKey, chainKey, KEY_LEN);
   wipe(stepKey, KEY_LEN);
   if (!ok) return ERR_NET_CHAIN;
@@ -125,7 +125,7 @@ export function discloseFrame(f: usize, len: i32): i32 {
   verifiedInterval = interval;
 
   putU32(intervalBytes, interval);
-  netKdf(chainKey, REVOKE_LABEL, REVOKE_LABEL_LEN, intervalBytes, 4, tagKey, KEY_LEN);
+  kdf(chainKey, REVOKE_LABEL, REVOKE_LABEL_LEN, intervalBytes, 4, tagKey, KEY_LEN);
   let result = OK;
   for (let i = 0; i < REVOKE_SLOTS; i++) {
     const slot = slots + <usize>(i * SLOT_LEN);
@@ -133,7 +133,7 @@ export function discloseFrame(f: usize, len: i32): i32 {
     if (slotLen == 0) continue;
     const frame = slot + 1;
     if (getU32(frame + 9) == interval) {
-      netCmac(tagKey, frame, slotLen - TAG_LEN, tag);
+      cmac(tagKey, frame, slotLen - TAG_LEN, tag);
       if (constantTimeEqual(tag, frame + <usize>(slotLen - TAG_LEN), TAG_LEN)) {
         const s = applyRevocation(frame);
         if (s != OK) result = s;
@@ -196,7 +196,7 @@ let writeStatus: i32 = OK;
 /** Appends `len` bytes at `ptr` to the staged image and feeds them to the trailer's CMAC. */
 function emit(ptr: usize, len: i32): void {
   if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, ptr, len);
-  netCmacUpdate(cmacCtx, ptr, len);
+  cmacUpdate(cmacCtx, ptr, len);
   outAt += len;
 }
 
@@ -220,7 +220,7 @@ function rewriteImage(): i32 {
     wipe(nodeKey, KEY_LEN);
     return writeStatus;
   }
-  netCmacInit(cmacCtx, nodeKey);
+  cmacInit(cmacCtx, nodeKey);
   wipe(nodeKey, KEY_LEN);
 
   // Header and fixed sections, with image length, ring size and record count patched.
@@ -246,7 +246,7 @@ function rewriteImage(): i32 {
   // Trailer: CRC-32 of what was staged, then the CMAC over everything before the tag.
   store<u32>(chunk, stagedCrc(newLen - TRAILER_LEN));
   emit(chunk, TRAILER_CRC_LEN);
-  netCmacFinal(cmacCtx, chunk);
+  cmacFinal(cmacCtx, chunk);
   if (writeStatus == OK) writeStatus = stageWrite(<u32>outAt, chunk, TRAILER_TAG_LEN);
   wipe(chunk, CHUNK_LEN);
   if (writeStatus != OK) return writeStatus;

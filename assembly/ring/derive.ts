@@ -8,7 +8,6 @@
 // authenticates the keys, not the announcement); the seed is public by design.
 
 import { aesExpandKey, aesEncryptBlock, AES_SCHEDULE_LEN, wipe } from "../crypto/index";
-import { countBlocks } from "../net/cost";
 import { ringFind, ringWordAt, ringLanes, ringThreshold, ringPoolSize, ringSeed } from "./store";
 
 /** The field prime p = 2^31 - 1 (a Mersenne prime: x mod p by shift and add). */
@@ -60,7 +59,6 @@ export function regenerateShared(peer: u32, draws: u32, found: (id: u32) => void
       store<u32>(block, peer);
       store<u32>(block + 4, w >> 2);
       aesEncryptBlock(schedule, block, block);
-      countBlocks(1);
     }
     const word = <u64>load<u32>(block + <usize>(4 * (w & 3)));
     if (word >= limit) continue;
