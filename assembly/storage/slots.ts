@@ -14,6 +14,7 @@
 import { flashErase, flashPageCount, flashPageSize, flashRead, flashWrite } from "../hal";
 import { OK } from "../status";
 import { crc32, constantTimeEqual, wipe } from "../crypto/index";
+import { copyBytes } from "../crypto/util";
 import {
   ERR_FLASH, ERR_FLASH_GEOMETRY, ERR_IMAGE_SIZE, ERR_NOT_STAGED, ERR_DIGEST_MISMATCH,
   ERR_IMAGE_CRC, ERR_IMAGE_TAG, ERR_WRITE_RANGE,
@@ -155,12 +156,12 @@ export function slotsInit(): i32 {
     readRecord(best);
     const slot = <i32>load<u8>(record, 8);
     const len = <i32>load<u32>(record, 12);
-    memory.copy(scratch, record + 16, DIGEST_LEN);
+    copyBytes(scratch, record + 16, DIGEST_LEN);
     if (slotVerifies(slot, len)) {
       activeSlot = slot;
       activeLen = len;
       activeSeq = bestSeq;
-      memory.copy(activeDigestBuf, scratch, DIGEST_LEN);
+      copyBytes(activeDigestBuf, scratch, DIGEST_LEN);
       activeIndex = best;
       break;
     }
@@ -173,7 +174,7 @@ export function slotsInit(): i32 {
     if (slot != activeSlot) {
       stagedSlot = slot;
       stagedLen = <i32>load<u32>(record, 12);
-      memory.copy(stagedDigestBuf, record + 16, DIGEST_LEN);
+      copyBytes(stagedDigestBuf, record + 16, DIGEST_LEN);
     }
   }
 
@@ -195,14 +196,14 @@ export function slotsInit(): i32 {
 /** Writes a record at `index` with seq maxSeq + 1 and reads it back. */
 function writeRecord(index: i32, kind: u8, slot: i32, len: i32, digest: usize): i32 {
   const seq = maxSeq + 1;
-  memory.fill(record, ERASED, RECORD_LEN);
+  for (let i = RECORD_CHECKED + 4; i < RECORD_LEN; i++) store<u8>(record + <usize>i, ERASED);
   store<u32>(record, RECORD_MAGIC);
   store<u32>(record, seq, 4);
   store<u8>(record, <u8>slot, 8);
   store<u8>(record, kind, 9);
   store<u16>(record, 0, 10);
   store<u32>(record, <u32>len, 12);
-  memory.copy(record + 16, digest, DIGEST_LEN);
+  copyBytes(record + 16, digest, DIGEST_LEN);
   store<u32>(record, crc32(record, RECORD_CHECKED), RECORD_CHECKED);
   if (flashWrite(recordAddr(index), record, RECORD_LEN) < 0) return ERR_FLASH;
   // Read back: a record that does not read as written was not committed.
@@ -276,7 +277,7 @@ export function activeCommitSeq(): u32 {
 
 /** Copies the active image's 16-byte digest (as committed) to `out`; zeros when none. */
 export function activeDigest(out: usize): void {
-  memory.copy(out, activeDigestBuf, DIGEST_LEN);
+  copyBytes(out, activeDigestBuf, DIGEST_LEN);
 }
 
 /** Length of the image being staged, 0 when no transfer is staged. */
@@ -286,7 +287,7 @@ export function stagedImageLen(): i32 {
 
 /** Copies the digest named when the staged transfer began (stageBeginFor) to `out`. */
 export function stagedDigest(out: usize): void {
-  memory.copy(out, stagedDigestBuf, DIGEST_LEN);
+  copyBytes(out, stagedDigestBuf, DIGEST_LEN);
 }
 
 /**
@@ -322,7 +323,7 @@ export function stageBeginFor(len: i32, digest: usize): i32 {
   if (!geometryOk) return ERR_FLASH_GEOMETRY;
   if (len <= 0 || len > SLOT_LEN) return ERR_IMAGE_SIZE;
   stagedSlot = SLOT_NONE;
-  memory.copy(stagedDigestBuf, digest, DIGEST_LEN);
+  copyBytes(stagedDigestBuf, digest, DIGEST_LEN);
   const slot = activeSlot == 0 ? 1 : 0;
   const erased = eraseSlot(slot);
   if (erased != OK) return erased;
@@ -364,7 +365,7 @@ export function stageCommit(digest: usize): i32 {
   activeSlot = stagedSlot;
   activeLen = stagedLen;
   activeSeq = maxSeq;
-  memory.copy(activeDigestBuf, digest, DIGEST_LEN);
+  copyBytes(activeDigestBuf, digest, DIGEST_LEN);
   stagedSlot = SLOT_NONE;
   stagedLen = 0;
   // The new image is committed; failing to erase the old one leaves keys behind, not a mix.
