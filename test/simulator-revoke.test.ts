@@ -28,7 +28,8 @@ const CAPTURED = [4, 17, 33];
 
 describe("revocation run on the firmware engine", () => {
   it("drops exactly the links on revoked keys or nodes, and no link uses one afterwards", () => {
-    const authority = createAuthority({ ...config.scheme, insecureSeed: `${config.seed}/authority` });
+    const authority = createAuthority({ ...config.scheme,
+      insecureSeed: `${config.seed}/authority` });
     try {
       const { positions, result } = simulate({ ...config, engine: "model" });
       const ids = (i: number) => authority.keyIdsOf(i + 1);

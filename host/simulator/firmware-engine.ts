@@ -125,7 +125,7 @@ export interface RevocationRun {
   before: FirmwareLink[];
   dropped: FirmwareLink[];
   after: FirmwareLink[];
-  /** Whether links settled again, and the virtual time of the last change after the last DISCLOSE. */
+  /** Whether links settled again; virtual ms from the last DISCLOSE to the last change. */
   healed: boolean;
   healMs: number;
   /** Per node, over the revocation and healing: frames sent, AES blocks, image rewrites. */

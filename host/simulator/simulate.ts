@@ -37,13 +37,15 @@ import {
   type RevocationFigures,
 } from "./revocation.js";
 
-/** docs/protocol.md: PATH_HOPS = 3, the path-key request starts with PATH_HOPS - 1 hops left. */
-export const PATH_HOPS = 3;
 /**
- * Longest secure path a path key travels: the origin sends to a linked neighbour, which forwards
- * while hops are left and hands it to the target when the target is its linked neighbour.
+ * docs/protocol.md, "Path keys": a path key travels two links, origin to a linked neighbour to
+ * the target, over direct or path-key links alike; so a pair is reachable when repeated two-link
+ * steps connect it (the key model's closure in modelPathKeys).
  */
-export const PATH_KEY_MAX_HOPS = PATH_HOPS + 1;
+export const PATH_KEY_LINKS = 2;
+/** Hop counts over direct links are reported up to this; longer ones are counted as "more". */
+export const HOPS_REPORTED_MAX = 4;
+const HOPS_MORE = "more";
 /** docs/protocol.md frame sizes used by the air model. */
 const HELLO_FIXED = 19;
 const HELLO_IDS_MAX = 27;
@@ -98,14 +100,18 @@ export interface ComponentFigures {
 export interface PathKeyFigures {
   /** Neighbour pairs without a direct key. */
   keylessPairs: number;
-  /** Key-less pairs linked by a path key (firmware), or within PATH_KEY_MAX_HOPS (model). */
+  /**
+   * Key-less pairs linked by a path key (firmware), or reachable by repeated two-link steps
+   * (model: PATH_KEY_LINKS).
+   */
   links: number;
   /**
-   * hops[h]: path-key pairs whose shortest path over direct links has h hops (h >= 2). Model:
-   * over the rings' secure graph; firmware: over the links the firmware built.
+   * hops[h]: path-key pairs whose shortest path over direct links has h hops (2 ..
+   * HOPS_REPORTED_MAX, then "more"). Model: over the rings' direct links; firmware: over the
+   * direct links it built.
    */
   hops: Record<string, number>;
-  /** Key-less pairs left unlinked (firmware) or beyond PATH_KEY_MAX_HOPS (model). */
+  /** Key-less pairs left unlinked (firmware) or out of reach (model). */
   beyondReach: number;
   resolvedFraction: number;
   largestFractionWithPathKeys: number;
@@ -269,67 +275,88 @@ function airFigures(source: Engine, frames: ArrayLike<number>, bytes: ArrayLike<
   };
 }
 
-/** Key model path keys: shortest secure path of each key-less pair, up to PATH_KEY_MAX_HOPS. */
-function modelPathKeys(secure: number[][], keyless: [number, number][]): PathKeyFigures {
-  const nodes = secure.length;
+/**
+ * Hop counts over `direct` links between the ends of each pair (bounded BFS, one per source).
+ */
+function hopCounts(direct: readonly (readonly number[])[], pairs: readonly (readonly [number,
+  number])[]): Record<string, number> {
+  const nodes = direct.length;
   const hops: Record<string, number> = {};
-  let beyondReach = 0;
   const dist = new Int32Array(nodes).fill(-1);
   const queue = new Int32Array(nodes);
   const bySource = new Map<number, number[]>();
-  for (const [i, j] of keyless) {
+  for (const [i, j] of pairs) {
     const list = bySource.get(i);
     if (list === undefined) bySource.set(i, [j]);
     else list.push(j);
   }
-  const withPaths: number[][] = secure.map((list) => [...list]);
   for (const [i, targets] of bySource) {
-    const reached = boundedBfs(secure, i, PATH_KEY_MAX_HOPS, dist, queue);
+    const reached = boundedBfs(direct, i, HOPS_REPORTED_MAX, dist, queue);
     for (const j of targets) {
-      const d = dist[j]!;
-      if (d === -1) beyondReach++;
-      else {
-        hops[String(d)] = (hops[String(d)] ?? 0) + 1;
-        withPaths[i]!.push(j);
-        withPaths[j]!.push(i);
-      }
+      const key = dist[j] === -1 ? HOPS_MORE : String(dist[j]);
+      hops[key] = (hops[key] ?? 0) + 1;
     }
     for (let q = 0; q < reached; q++) dist[queue[q]!] = -1;
   }
+  return sortedHops(hops);
+}
+
+/**
+ * Key model path keys: a key-less pair links when some node is linked to both (PATH_KEY_LINKS),
+ * repeated until nothing changes, since a path-key link carries later path keys too.
+ */
+function modelPathKeys(secure: number[][], keyless: [number, number][]): PathKeyFigures {
+  const linked = secure.map((list) => new Set(list));
+  const resolved: [number, number][] = [];
+  let pending = keyless;
+  for (let changed = true; changed;) {
+    changed = false;
+    const next: [number, number][] = [];
+    for (const pair of pending) {
+      const [i, j] = pair;
+      const [a, b] = linked[i]!.size <= linked[j]!.size ? [i, j] : [j, i];
+      let common = false;
+      for (const w of linked[a]!) {
+        if (linked[b]!.has(w)) {
+          common = true;
+          break;
+        }
+      }
+      if (common) {
+        linked[i]!.add(j);
+        linked[j]!.add(i);
+        resolved.push(pair);
+        changed = true;
+      } else {
+        next.push(pair);
+      }
+    }
+    pending = next;
+  }
+  const withPaths = linked.map((set) => [...set]);
   return {
     keylessPairs: keyless.length,
-    links: keyless.length - beyondReach,
-    hops: sortedHops(hops),
-    beyondReach,
-    resolvedFraction: round(keyless.length === 0 ? 1 : 1 - beyondReach / keyless.length),
-    largestFractionWithPathKeys: round((componentSizes(withPaths)[0] ?? 0) / nodes),
+    links: resolved.length,
+    hops: hopCounts(secure, resolved),
+    beyondReach: pending.length,
+    resolvedFraction: round(keyless.length === 0 ? 1 : resolved.length / keyless.length),
+    largestFractionWithPathKeys: round((componentSizes(withPaths)[0] ?? 0) / secure.length),
   };
 }
 
 /**
  * Firmware path keys: each path-key link's hop count is its shortest path over the firmware's
- * direct links (the path its key took is at least that long); key-less pairs the firmware left
- * unlinked are beyond reach.
+ * direct links; key-less pairs the firmware left unlinked are beyond reach.
  */
 function firmwarePathKeys(nodes: number, links: readonly FirmwareLink[], keylessPairs: number):
   PathKeyFigures {
   const direct = adjacency(nodes, links.filter((l) => !l.path).map((l) => [l.i, l.j] as const));
-  const paths = links.filter((l) => l.path);
-  const hops: Record<string, number> = {};
-  const dist = new Int32Array(nodes).fill(-1);
-  const queue = new Int32Array(nodes);
-  for (const link of paths) {
-    const reached = boundedBfs(direct, link.i, nodes, dist, queue);
-    const d = dist[link.j]!;
-    const key = d === -1 ? "unconnected" : String(d);
-    hops[key] = (hops[key] ?? 0) + 1;
-    for (let q = 0; q < reached; q++) dist[queue[q]!] = -1;
-  }
+  const paths = links.filter((l) => l.path).map((l) => [l.i, l.j] as const);
   const all = adjacency(nodes, links.map((l) => [l.i, l.j] as const));
   return {
     keylessPairs,
     links: paths.length,
-    hops: sortedHops(hops),
+    hops: hopCounts(direct, paths),
     beyondReach: keylessPairs - paths.length,
     resolvedFraction: round(keylessPairs === 0 ? 1 : paths.length / keylessPairs),
     largestFractionWithPathKeys: round((componentSizes(all)[0] ?? 0) / nodes),
@@ -337,7 +364,8 @@ function firmwarePathKeys(nodes: number, links: readonly FirmwareLink[], keyless
 }
 
 function sortedHops(hops: Record<string, number>): Record<string, number> {
-  const keys = Object.keys(hops).sort((a, b) => (Number(a) || Infinity) - (Number(b) || Infinity));
+  const order = (key: string) => (key === HOPS_MORE ? Infinity : Number(key));
+  const keys = Object.keys(hops).sort((a, b) => order(a) - order(b));
   return Object.fromEntries(keys.map((k) => [k, hops[k]!]));
 }
 
@@ -345,8 +373,8 @@ function sortedHops(hops: Record<string, number>): Record<string, number> {
  * Capture order of node indexes: random, a seeded shuffle (so the first 10 are a subset of the
  * first 20); best, highest secure degree first, ties by ID.
  */
-export function captureOrder(mode: CaptureMode, seed: string, secure: readonly (readonly number[])[]):
-  number[] {
+export function captureOrder(mode: CaptureMode, seed: string,
+  secure: readonly (readonly number[])[]): number[] {
   const nodes = secure.length;
   const order = [...Array(nodes).keys()];
   if (mode === "random") {

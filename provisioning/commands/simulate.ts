@@ -284,7 +284,8 @@ function describe(r: SimulationResult, index: number): string {
 function describeRevocation(v: RevocationFigures): string[] {
   return [
     `  revoked ${v.revokedNodes.length} captured nodes and ${v.revokedKeys} keys in ` +
-      `${v.intervals} μTESLA intervals from ${v.firstRevokeMs} to ${v.lastDiscloseMs} virtual ms ` +
+      `${v.intervals} μTESLA intervals from ${v.firstRevokeMs} to ${v.lastDiscloseMs} ` +
+      `virtual ms ` +
       `(base station: ${v.baseStation.frames} frames, ${v.baseStation.bytes} bytes)`,
     `  links: ${v.linksBefore} before; ${v.lost} lost, ${v.reestablished} re-established, ` +
       `${v.lostForGood} lost for good, ${v.newLinks} new; ${v.linksAfter} after ` +
