@@ -50,8 +50,10 @@ function measure(c: Case): Measured {
       components: r.components.count, framesPerNode: r.air.framesMean, settleMs: r.settleMs,
       reportBytes: report.length }));
   `;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script],
-    { encoding: "utf8", maxBuffer: 1 << 24 });
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
   if (child.status !== 0) throw new Error(`simulate bench ${JSON.stringify(c)}: ${child.stderr}`);
   return JSON.parse(child.stdout) as Measured;
 }
@@ -87,14 +89,16 @@ export default function bench(report: Report): void {
 
   const big: Case = { engine: "model", nodes: 10_000, neighbours: 40 };
   const model10k = measure(big);
-  report({ ...figure(big, model10k, TARGET_10000_SECONDS),
-    targetRssMiB: TARGET_RSS_BYTES / 1024 ** 2 });
+  report({
+    ...figure(big, model10k, TARGET_10000_SECONDS),
+    targetRssMiB: TARGET_RSS_BYTES / 1024 ** 2,
+  });
   report({
     bench: "simulator.model.growth",
     from: 1_000,
     to: 10_000,
     wallRatio: Number((model10k.seconds / model1k.seconds).toFixed(2)),
-    perNodeCostRatio: Number(((model10k.seconds / 10_000) / (model1k.seconds / 1_000)).toFixed(2)),
+    perNodeCostRatio: Number((model10k.seconds / 10_000 / (model1k.seconds / 1_000)).toFixed(2)),
     rssRatio: Number((model10k.maxRssBytes / model1k.maxRssBytes).toFixed(2)),
   });
 }

@@ -130,8 +130,10 @@ describe("unit-disk medium", () => {
   it("hands filtered copies to no one and counts them, like hardware address recognition", () => {
     const scheduler = new Scheduler();
     const got: number[] = [];
-    const medium = new UnitDiskMedium(scheduler, { range: 10,
-      addressFilter: (frame, receiver) => frame[0] === receiver });
+    const medium = new UnitDiskMedium(scheduler, {
+      range: 10,
+      addressFilter: (frame, receiver) => frame[0] === receiver,
+    });
     const sender: RadioEndpoint = { id: 1, receiveFrame: () => {} };
     medium.attach(sender);
     for (const id of [2, 3]) {
@@ -150,12 +152,18 @@ describe("unit-disk medium", () => {
   it("offers a unicast frame to its destination only, and only when in range", () => {
     const scheduler = new Scheduler();
     const got: number[] = [];
-    const medium = new UnitDiskMedium(scheduler, { range: 10,
-      destinationOf: (frame) => (frame[0] === 0 ? undefined : frame[0]) });
+    const medium = new UnitDiskMedium(scheduler, {
+      range: 10,
+      destinationOf: (frame) => (frame[0] === 0 ? undefined : frame[0]),
+    });
     const sender: RadioEndpoint = { id: 1, receiveFrame: () => {} };
     medium.attach(sender);
     medium.place(1, { x: 0, y: 0 });
-    for (const [id, x] of [[2, 5], [3, 8], [4, 50]] as const) {
+    for (const [id, x] of [
+      [2, 5],
+      [3, 8],
+      [4, 50],
+    ] as const) {
       medium.attach({ id, receiveFrame: () => got.push(id) });
       medium.place(id, { x, y: 0 });
     }
@@ -170,7 +178,12 @@ describe("unit-disk medium", () => {
     const scheduler = new Scheduler();
     const got: [number, number][] = [];
     const medium = new UnitDiskMedium(scheduler, { range: 10 });
-    for (const [id, x] of [[1, 0], [2, 5], [3, 40], [4, 120]] as const) {
+    for (const [id, x] of [
+      [1, 0],
+      [2, 5],
+      [3, 40],
+      [4, 120],
+    ] as const) {
       medium.attach({ id, receiveFrame: (_, from) => got.push([id, from]) });
       medium.place(id, { x, y: 0 });
     }
@@ -181,7 +194,12 @@ describe("unit-disk medium", () => {
     // Node 2's own broadcast still reaches node 1 only (range 10): the station is no receiver.
     medium.transmit({ id: 2, receiveFrame: () => {} }, cmd(8));
     scheduler.runUntilIdle();
-    expect(got).toEqual([[1, 0], [2, 0], [3, 0], [1, 2]]);
+    expect(got).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [1, 2],
+    ]);
     expect(medium.airStats(0)).toMatchObject({ framesSent: 1, bytesSent: 1, framesReceived: 0 });
   });
 
@@ -278,8 +296,12 @@ describe("emulator with the real node.wasm", () => {
 
   it("keeps the network running when one node crashes, and reports the crash", () => {
     const reported: number[] = [];
-    const emu = new Emulator({ firmware: probe, seed: "crash", radio: { range: 100 },
-      onCrash: (c) => reported.push(c.nodeId) });
+    const emu = new Emulator({
+      firmware: probe,
+      seed: "crash",
+      radio: { range: 100 },
+      onCrash: (c) => reported.push(c.nodeId),
+    });
     const a = emu.addNode({ id: 1, position: { x: 0, y: 0 } });
     const b = emu.addNode({ id: 2, position: { x: 1, y: 0 } });
     emu.bootAll();

@@ -303,14 +303,17 @@ describe("radio, log, random, crashes", () => {
 
   it("records a trap in the module's start function as a crash at instantiation", async () => {
     const wabt = await (await import("wabt")).default();
-    const parsed = wabt.parseWat("start-trap.wat", `(module
+    const parsed = wabt.parseWat(
+      "start-trap.wat",
+      `(module
       (memory (export "memory") 1 1)
       (func $start unreachable) (start $start)
       (func (export "inbox") (result i32) (i32.const 0))
       (func (export "boot") (result i32) (i32.const 0))
       (func (export "on_radio") (param i32 i32) (result i32) (i32.const 0))
       (func (export "on_uart") (param i32 i32) (result i32) (i32.const 0))
-      (func (export "on_timer") (param i32) (result i32) (i32.const 0)))`);
+      (func (export "on_timer") (param i32) (result i32) (i32.const 0)))`,
+    );
     const firmware = compileFirmware(parsed.toBinary({}).buffer, "start-trap");
     parsed.destroy();
     const node = new EmulatedNode({ firmware });

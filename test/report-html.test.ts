@@ -38,8 +38,15 @@ describe.skipIf(!hasChromium)(`simulate --report in headless chromium (needs ${C
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 1400 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -59,8 +66,10 @@ describe.skipIf(!hasChromium)(`simulate --report in headless chromium (needs ${C
       // Map: one dot segment per node, one line segment per secure link of run 1.
       const map = await page.evaluate(() => {
         const paths = [...document.querySelectorAll("#map path")].map((p) => p.getAttribute("d")!);
-        return { links: (paths[0]!.match(/M/g) ?? []).length,
-          dots: (paths[1]!.match(/M/g) ?? []).length };
+        return {
+          links: (paths[0]!.match(/M/g) ?? []).length,
+          dots: (paths[1]!.match(/M/g) ?? []).length,
+        };
       });
       expect(map.dots).toBe(250);
       expect(map.links).toBe(runs[0]!.directPairs);
@@ -69,22 +78,26 @@ describe.skipIf(!hasChromium)(`simulate --report in headless chromium (needs ${C
       const charts = await page.evaluate(() =>
         ["share", "capture"].map((id) => {
           const canvas = document.getElementById(id) as HTMLCanvasElement;
-          const chart = (window as unknown as { Chart: { getChart(c: unknown): unknown } })
-            .Chart.getChart(canvas) as { data: { datasets: unknown[] } } | undefined;
+          const chart = (
+            window as unknown as { Chart: { getChart(c: unknown): unknown } }
+          ).Chart.getChart(canvas) as { data: { datasets: unknown[] } } | undefined;
           const context = canvas.getContext("2d")!;
           const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
           let painted = 0;
           for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
           return { datasets: chart?.data.datasets.length ?? 0, painted, width: canvas.width };
-        }));
+        }),
+      );
       for (const chart of charts) {
         expect(chart.width).toBeGreaterThan(100);
         expect(chart.datasets).toBeGreaterThanOrEqual(2);
         expect(chart.painted).toBeGreaterThan(2_000);
       }
       expect(await page.locator("table tr").count()).toBe(1 + runs.length);
-      await page.screenshot({ path: new URL("simulate-report.png", ARTIFACTS).pathname,
-        fullPage: true });
+      await page.screenshot({
+        path: new URL("simulate-report.png", ARTIFACTS).pathname,
+        fullPage: true,
+      });
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

@@ -32,8 +32,10 @@ const SEEDS = Array.from({ length: 10 }, (_, i) => `eg2002-${i + 1}`);
 const EG_STATED_SHARE = 0.5;
 
 function model(ring: number) {
-  return SEEDS.map((seed) => simulate({ ...EG, engine: "model", seed,
-    scheme: { scheme: "eg", pool: POOL, ring } }).result);
+  return SEEDS.map(
+    (seed) =>
+      simulate({ ...EG, engine: "model", seed, scheme: { scheme: "eg", pool: POOL, ring } }).result,
+  );
 }
 
 describe("Eschenauer-Gligor 2002: 1,000 nodes, n' = 40, P = 10,000", () => {
@@ -69,8 +71,10 @@ describe("Eschenauer-Gligor 2002: 1,000 nodes, n' = 40, P = 10,000", () => {
       expect(r.components.largestFraction).toBeGreaterThan(0.99);
     }
     // Expected splits by the Erdős–Rényi reading, against the splits measured.
-    const expectedSplits = runs.reduce((s, r) => s + 1 - r.components.predictedConnectedProbability,
-      0);
+    const expectedSplits = runs.reduce(
+      (s, r) => s + 1 - r.components.predictedConnectedProbability,
+      0,
+    );
     const splits = runs.filter((r) => r.components.count > 1);
     expect(splits.length).toBeGreaterThan(expectedSplits);
     // Each split is by isolated nodes: the rest stays one component.
@@ -78,8 +82,10 @@ describe("Eschenauer-Gligor 2002: 1,000 nodes, n' = 40, P = 10,000", () => {
   });
 
   it("firmware engine, k = 75 and k = 50: the real nodes' figures beside the claims", () => {
-    const [k75, k50] = [75, 50].map((ring) => simulate({ ...EG, seed: "eg2002",
-      scheme: { scheme: "eg", pool: POOL, ring } }).result);
+    const [k75, k50] = [75, 50].map(
+      (ring) =>
+        simulate({ ...EG, seed: "eg2002", scheme: { scheme: "eg", pool: POOL, ring } }).result,
+    );
     for (const r of [k75!, k50!]) {
       expect(r.engine).toBe("firmware");
       expect(r.firmware!.settled).toBe(true);

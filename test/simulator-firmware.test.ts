@@ -33,8 +33,12 @@ function imagesFor(seed: string, nodes: number): Uint8Array[] {
 describe("firmware engine", () => {
   it("settles with no crash, and links on scheme keys only pairs that share one", () => {
     const model = simulate(config);
-    const run = runFirmware({ positions: model.positions, range: model.result.range,
-      images: imagesFor(config.seed, config.nodes), seed: config.seed });
+    const run = runFirmware({
+      positions: model.positions,
+      range: model.result.range,
+      images: imagesFor(config.seed, config.nodes),
+      seed: config.seed,
+    });
     expect(run.crashes).toEqual([]);
     expect(run.bootFailures).toBe(0);
     expect(run.settled).toBe(true);
@@ -66,11 +70,15 @@ describe("firmware engine", () => {
     const a = detail.result;
     expect(a.engine).toBe("firmware");
     // The same inputs straight to the engine: the headline figures are this run's.
-    const run = runFirmware({ positions: detail.positions, range: a.range,
-      images: imagesFor(config.seed, config.nodes), seed: config.seed });
+    const run = runFirmware({
+      positions: detail.positions,
+      range: a.range,
+      images: imagesFor(config.seed, config.nodes),
+      seed: config.seed,
+    });
     const direct = run.links.filter((l) => !l.path);
     expect(a.directPairs).toBe(direct.length);
-    expect(a.directFraction).toBe(Math.round(direct.length / a.neighbourPairs * 1e6) / 1e6);
+    expect(a.directFraction).toBe(Math.round((direct.length / a.neighbourPairs) * 1e6) / 1e6);
     expect(a.pathKeys.links).toBe(run.links.length - direct.length);
     expect(a.air.source).toBe("firmware");
     const meanOf = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
@@ -94,8 +102,19 @@ describe("protocol address filter", () => {
   it("passes broadcast and own-address frames, and short frames, and nothing else", async () => {
     const { protocolAddressFilter } = await import("../host/simulator/firmware-engine.js");
     // docs/protocol.md header: type, src u32 BE, dst u32 BE.
-    const frame = (dst: number) => Uint8Array.from([1, 0, 0, 0, 9, dst >>> 24, (dst >>> 16) & 255,
-      (dst >>> 8) & 255, dst & 255, 0]);
+    const frame = (dst: number) =>
+      Uint8Array.from([
+        1,
+        0,
+        0,
+        0,
+        9,
+        dst >>> 24,
+        (dst >>> 16) & 255,
+        (dst >>> 8) & 255,
+        dst & 255,
+        0,
+      ]);
     expect(protocolAddressFilter(frame(0xffffffff), 7)).toBe(true);
     expect(protocolAddressFilter(frame(7), 7)).toBe(true);
     expect(protocolAddressFilter(frame(0x01000007), 7)).toBe(false);

@@ -92,13 +92,20 @@ describe("deployment and graphs", () => {
 
 describe("simulate at fixed seeds", () => {
   const base = {
-    nodes: 600, side: 1_000, neighbours: 30, seed: "fixed", captureMode: "random" as const,
+    nodes: 600,
+    side: 1_000,
+    neighbours: 30,
+    seed: "fixed",
+    captureMode: "random" as const,
     engine: "model" as const,
   };
 
   it("measures EG direct-key and capture fractions near the analytic values", () => {
-    const { result } = simulate({ ...base, scheme: { scheme: "eg", pool: 10_000, ring: 75 },
-      capture: [0, 30, 100] });
+    const { result } = simulate({
+      ...base,
+      scheme: { scheme: "eg", pool: 10_000, ring: 75 },
+      capture: [0, 30, 100],
+    });
     const p = egShareProbability(10_000, 75);
     const sigma = Math.sqrt((p * (1 - p)) / result.neighbourPairs);
     expect(Math.abs(result.directFraction - p)).toBeLessThan(4 * sigma);
@@ -123,16 +130,24 @@ describe("simulate at fixed seeds", () => {
   });
 
   it("full pairwise keys link every neighbour pair and expose none after capture", () => {
-    const { result } = simulate({ ...base, nodes: 150, scheme: { scheme: "full", nodes: 150 },
-      capture: [20] });
+    const { result } = simulate({
+      ...base,
+      nodes: 150,
+      scheme: { scheme: "full", nodes: 150 },
+      capture: [20],
+    });
     expect(result.directFraction).toBe(1);
     expect(result.capture[0]!.compromised).toBe(0);
     expect(result.pathKeys.keylessPairs).toBe(0);
   });
 
   it("random pairwise links a neighbour pair with probability m / (N - 1)", () => {
-    const { result } = simulate({ ...base, nodes: 400,
-      scheme: { scheme: "pairwise", nodes: 400, partners: 100 }, capture: [] });
+    const { result } = simulate({
+      ...base,
+      nodes: 400,
+      scheme: { scheme: "pairwise", nodes: 400, partners: 100 },
+      capture: [],
+    });
     const p = 100 / 399;
     const sigma = Math.sqrt((p * (1 - p)) / result.neighbourPairs);
     expect(Math.abs(result.directFraction - p)).toBeLessThan(4 * sigma);
@@ -141,8 +156,8 @@ describe("simulate at fixed seeds", () => {
   it("best-connected capture exposes at least as much as random at the same x", () => {
     const scheme = { scheme: "eg" as const, pool: 10_000, ring: 75 };
     const random = simulate({ ...base, scheme, capture: [60] }).result.capture[0]!;
-    const best = simulate({ ...base, scheme, capture: [60], captureMode: "best" })
-      .result.capture[0]!;
+    const best = simulate({ ...base, scheme, capture: [60], captureMode: "best" }).result
+      .capture[0]!;
     expect(best.mode).toBe("best");
     expect(best.predicted).toBeNull();
     expect(best.links).toBeLessThan(random.links);
@@ -161,12 +176,24 @@ describe("simulate at fixed seeds", () => {
   });
 
   it("sweeps every combination of comma lists", () => {
-    const options = { ...DEFAULTS, engine: "model", nodes: "100,150", neighbours: "10",
-      ring: "20,40", json: true };
-    const runs = JSON.parse(runSimulate(options).output).runs as { nodes: number;
-      scheme: { ring: number } }[];
-    expect(runs.map((r) => [r.nodes, r.scheme.ring])).toEqual([[100, 20], [100, 40], [150, 20],
-      [150, 40]]);
+    const options = {
+      ...DEFAULTS,
+      engine: "model",
+      nodes: "100,150",
+      neighbours: "10",
+      ring: "20,40",
+      json: true,
+    };
+    const runs = JSON.parse(runSimulate(options).output).runs as {
+      nodes: number;
+      scheme: { ring: number };
+    }[];
+    expect(runs.map((r) => [r.nodes, r.scheme.ring])).toEqual([
+      [100, 20],
+      [100, 40],
+      [150, 20],
+      [150, 40],
+    ]);
   });
 });
 
@@ -177,8 +204,14 @@ describe("predist simulate with a positions file", () => {
       const file = join(dir, "p.csv");
       // A line of 5 nodes 10 apart: with range 10 each hears only its direct neighbours.
       writeFileSync(file, "x,y\n0,0\n10,0\n20,0\n30,0\n40,0\n");
-      const out = runSimulate({ ...DEFAULTS, positions: file, range: "10", captured: "0",
-        scheme: "full", json: true }).output;
+      const out = runSimulate({
+        ...DEFAULTS,
+        positions: file,
+        range: "10",
+        captured: "0",
+        scheme: "full",
+        json: true,
+      }).output;
       const run = JSON.parse(out).runs[0];
       expect(run.nodes).toBe(5);
       expect(run.neighbourPairs).toBe(4);
@@ -213,10 +246,17 @@ describe("predist simulate input errors", () => {
   });
 
   it("defaults the scheme flags to SCHEME_DEFAULTS and states every flag's default", () => {
-    const expected = { pool: SCHEME_DEFAULTS.pool, ring: SCHEME_DEFAULTS.ring, q: SCHEME_DEFAULTS.q,
-      partners: SCHEME_DEFAULTS.partners, polynomials: SCHEME_DEFAULTS.polynomials,
-      perNode: SCHEME_DEFAULTS.perNode, degree: SCHEME_DEFAULTS.degree,
-      lanes: SCHEME_DEFAULTS.lanes, nodes: SCHEME_DEFAULTS.nodes };
+    const expected = {
+      pool: SCHEME_DEFAULTS.pool,
+      ring: SCHEME_DEFAULTS.ring,
+      q: SCHEME_DEFAULTS.q,
+      partners: SCHEME_DEFAULTS.partners,
+      polynomials: SCHEME_DEFAULTS.polynomials,
+      perNode: SCHEME_DEFAULTS.perNode,
+      degree: SCHEME_DEFAULTS.degree,
+      lanes: SCHEME_DEFAULTS.lanes,
+      nodes: SCHEME_DEFAULTS.nodes,
+    };
     for (const [key, value] of Object.entries(expected)) {
       expect(DEFAULTS[key as keyof typeof DEFAULTS], key).toBe(String(value));
     }
@@ -225,14 +265,14 @@ describe("predist simulate input errors", () => {
       const documented = option.defaultValue !== undefined || /default/i.test(option.description);
       expect(documented, `${option.long} states its default`).toBe(true);
     }
-    expect(command.options.find((o) => o.long === "--range")!.description)
-      .toMatch(/default: derived from --neighbours/);
+    expect(command.options.find((o) => o.long === "--range")!.description).toMatch(
+      /default: derived from --neighbours/,
+    );
   });
 
   it("exits with invalid input for impossible scheme parameters or a missing CSV", async () => {
     const impossible = ["--nodes", "50", "--captured", "0", "--pool", "10", "--ring", "20"];
-    expect(await quiet(["simulate", ...impossible]))
-      .toBe(EXIT.INVALID_INPUT);
+    expect(await quiet(["simulate", ...impossible])).toBe(EXIT.INVALID_INPUT);
     expect(await quiet(["simulate", "--positions", "/nonexistent/p.csv"])).toBe(EXIT.INVALID_INPUT);
   });
 });

@@ -28,15 +28,19 @@ const CAPTURED = [4, 17, 33];
 
 describe("revocation run on the firmware engine", () => {
   it("drops exactly the links on revoked keys or nodes, and no link uses one afterwards", () => {
-    const authority = createAuthority({ ...config.scheme,
-      insecureSeed: `${config.seed}/authority` });
+    const authority = createAuthority({
+      ...config.scheme,
+      insecureSeed: `${config.seed}/authority`,
+    });
     try {
       const { positions, result } = simulate({ ...config, engine: "model" });
       const ids = (i: number) => authority.keyIdsOf(i + 1);
       const revokedKeys = [...new Set(CAPTURED.flatMap(ids))].sort((a, b) => a - b);
       const revoked = new Set(revokedKeys);
       const run = runFirmware({
-        positions, range: result.range, seed: config.seed,
+        positions,
+        range: result.range,
+        seed: config.seed,
         images: positions.map((_, i) => buildImage(authority, i + 1)),
         revoke: {
           plan: () => ({ captured: CAPTURED, keys: revokedKeys }),
@@ -57,8 +61,9 @@ describe("revocation run on the firmware engine", () => {
       const captured = (l: FirmwareLink) => CAPTURED.includes(l.i) || CAPTURED.includes(l.j);
       // EG: a pair-key link uses the lowest shared key ID (docs/protocol.md, LINK_INIT selector).
       const lowestShared = (l: FirmwareLink) => intersect(ids(l.i), ids(l.j))[0]!;
-      const mustDrop = rev.before.filter((l) => captured(l) || (!l.path &&
-        revoked.has(lowestShared(l))));
+      const mustDrop = rev.before.filter(
+        (l) => captured(l) || (!l.path && revoked.has(lowestShared(l))),
+      );
       expect(mustDrop.length).toBeGreaterThan(10);
       const key = (l: FirmwareLink) => `${l.i},${l.j}`;
       expect(rev.dropped.map(key)).toEqual(mustDrop.map(key));
@@ -73,8 +78,9 @@ describe("revocation run on the firmware engine", () => {
         else expect(left.length).toBeGreaterThan(0);
       }
       // Pairs that lost their key and still share one re-linked on it.
-      const relinked = rev.dropped.filter((l) => !captured(l) &&
-        intersect(ids(l.i), ids(l.j)).some((id) => !revoked.has(id)));
+      const relinked = rev.dropped.filter(
+        (l) => !captured(l) && intersect(ids(l.i), ids(l.j)).some((id) => !revoked.has(id)),
+      );
       expect(relinked.length).toBeGreaterThan(0);
       const after = new Set(rev.after.map(key));
       for (const link of relinked) expect(after.has(key(link))).toBe(true);
@@ -103,7 +109,7 @@ describe("revocation run on the firmware engine", () => {
     expect(v.after.nodes).toBe(config.nodes - 3);
     expect(v.after.components).toBeGreaterThanOrEqual(1);
     expect(v.after.largest).toBeLessThanOrEqual(v.after.nodes);
-    expect(v.after.largestFraction).toBe(Math.round(v.after.largest / v.after.nodes * 1e6) / 1e6);
+    expect(v.after.largestFraction).toBe(Math.round((v.after.largest / v.after.nodes) * 1e6) / 1e6);
     // The firmware re-links at most the pairs the rings still allow.
     expect(v.after.directFraction).toBeLessThanOrEqual(v.after.predictedDirectFraction);
   });

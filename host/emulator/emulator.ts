@@ -158,8 +158,14 @@ export class Emulator {
       if (stats !== undefined) return stats;
     }
     const s = this.node(id).stats;
-    return { framesSent: s.framesSent, bytesSent: s.bytesSent, framesReceived: s.framesReceived,
-      bytesReceived: s.bytesReceived, framesLost: 0, framesFiltered: 0 };
+    return {
+      framesSent: s.framesSent,
+      bytesSent: s.bytesSent,
+      framesReceived: s.framesReceived,
+      bytesReceived: s.bytesReceived,
+      framesLost: 0,
+      framesFiltered: 0,
+    };
   }
 
   /** What an adversary who captured node `id` reads out: all of its flash and RAM. */

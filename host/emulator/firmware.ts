@@ -8,8 +8,10 @@ import { AES_COUNTER_EXPORT, HAL_IMPORTS, HAL_MODULE, REQUIRED_EXPORTS } from ".
 
 /** build/node.wasm of this checkout (host/emulator -> repo root; also right from dist/host/...). */
 export const DEFAULT_FIRMWARE_PATH = fileURLToPath(
-  new URL(import.meta.url.includes("/dist/") ? "../../../build/node.wasm" :
-    "../../build/node.wasm", import.meta.url),
+  new URL(
+    import.meta.url.includes("/dist/") ? "../../../build/node.wasm" : "../../build/node.wasm",
+    import.meta.url,
+  ),
 );
 
 /** Largest firmware image accepted: a microcontroller module is a few tens of KiB. */

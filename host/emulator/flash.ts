@@ -92,14 +92,23 @@ export class Flash {
   private cut: { at: number; mode: PowerCutMode } | undefined;
 
   constructor(options: FlashOptions = {}) {
-    this.pageSize = checkInt("flash pageSize", options.pageSize ?? DEFAULT_FLASH_PAGE_SIZE, 1,
-      PAGE_SIZE_MAX);
-    this.pageCount = checkInt("flash pageCount", options.pageCount ?? DEFAULT_FLASH_PAGE_COUNT, 1,
-      FLASH_BYTES_MAX);
+    this.pageSize = checkInt(
+      "flash pageSize",
+      options.pageSize ?? DEFAULT_FLASH_PAGE_SIZE,
+      1,
+      PAGE_SIZE_MAX,
+    );
+    this.pageCount = checkInt(
+      "flash pageCount",
+      options.pageCount ?? DEFAULT_FLASH_PAGE_COUNT,
+      1,
+      FLASH_BYTES_MAX,
+    );
     this.size = this.pageSize * this.pageCount;
     if (this.size > FLASH_BYTES_MAX) {
       throw new RangeError(
-        `flash size: expected at most ${FLASH_BYTES_MAX} bytes, got ${this.size}`);
+        `flash size: expected at most ${FLASH_BYTES_MAX} bytes, got ${this.size}`,
+      );
     }
     this.nor = options.nor ?? "and";
     if (this.nor !== "and" && this.nor !== "strict") {
@@ -217,8 +226,13 @@ export class Flash {
   }
 
   private inRange(addr: number, len: number): boolean {
-    return Number.isInteger(addr) && Number.isInteger(len) && addr >= 0 && len >= 0 &&
-      addr + len <= this.size;
+    return (
+      Number.isInteger(addr) &&
+      Number.isInteger(len) &&
+      addr >= 0 &&
+      len >= 0 &&
+      addr + len <= this.size
+    );
   }
 
   /** Counts one write or erase; returns the power-cut mode when the cut falls on it. */

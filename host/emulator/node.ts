@@ -194,8 +194,8 @@ export class EmulatedNode implements RadioEndpoint {
       options.random ??
       byteSource(options.seed === undefined ? undefined : `${options.seed}/node/${this.id}`);
     const uart = options.uart;
-    this.uartSink = uart === undefined || typeof uart === "function" ? uart :
-      (bytes) => void uart.write(bytes);
+    this.uartSink =
+      uart === undefined || typeof uart === "function" ? uart : (bytes) => void uart.write(bytes);
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.logLimit = options.logLimit ?? DEFAULT_LOG_LIMIT;
     this.onLog = options.onLog;
@@ -360,8 +360,13 @@ export class EmulatedNode implements RadioEndpoint {
   private memoryRange(addr: number, len: number): Uint8Array {
     if (this.memory === undefined) throw new Error(`node ${this.id}: not booted, no memory yet`);
     const size = this.memory.buffer.byteLength;
-    if (!Number.isInteger(addr) || !Number.isInteger(len) || addr < 0 || len < 0 ||
-      addr + len > size) {
+    if (
+      !Number.isInteger(addr) ||
+      !Number.isInteger(len) ||
+      addr < 0 ||
+      len < 0 ||
+      addr + len > size
+    ) {
       throw new RangeError(`node ${this.id}: memory [${addr}, +${len}) outside 0..${size}`);
     }
     return new Uint8Array(this.memory.buffer, addr, len);
@@ -369,8 +374,9 @@ export class EmulatedNode implements RadioEndpoint {
 
   private deliver(name: "on_radio" | "on_uart", bytes: Uint8Array): number {
     if (bytes.length > INBOX_LEN) {
-      throw new RangeError(`node ${this.id} ${name}: at most ${INBOX_LEN} bytes per event, ` +
-        `got ${bytes.length}`);
+      throw new RangeError(
+        `node ${this.id} ${name}: at most ${INBOX_LEN} bytes per event, ` + `got ${bytes.length}`,
+      );
     }
     const exports = this.exports;
     return this.invoke(name, () => {
@@ -416,8 +422,12 @@ export class EmulatedNode implements RadioEndpoint {
     }
   }
 
-  private markCrashed(during: string, kind: Crash["kind"], code: number | undefined,
-    reason: string): void {
+  private markCrashed(
+    during: string,
+    kind: Crash["kind"],
+    code: number | undefined,
+    reason: string,
+  ): void {
     this.state = "crashed";
     this.stopAllTimers();
     const timeMs = this.scheduler.now;
@@ -439,8 +449,11 @@ export class EmulatedNode implements RadioEndpoint {
     const size = len >>> 0;
     const view = this.currentView();
     if (start + size > view.length) {
-      throw new Halt("hal", undefined,
-        `${call}: (pointer ${start}, length ${size}) leaves the ${view.length}-byte memory`);
+      throw new Halt(
+        "hal",
+        undefined,
+        `${call}: (pointer ${start}, length ${size}) leaves the ${view.length}-byte memory`,
+      );
     }
     return view.subarray(start, start + size);
   }

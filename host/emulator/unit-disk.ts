@@ -77,8 +77,10 @@ export class UnitDiskMedium implements Medium {
   private readonly positions = new Map<number, Position>();
   private readonly air = new Map<number, AirStats>();
   private neighbourCache: Map<number, number[]> | undefined;
-  private readonly stations = new Map<number, { position: Position; range: number;
-    receivers?: number[] }>();
+  private readonly stations = new Map<
+    number,
+    { position: Position; range: number; receivers?: number[] }
+  >();
   private readonly addressFilter: ((frame: Uint8Array, receiver: number) => boolean) | undefined;
   private readonly destinationOf: ((frame: Uint8Array) => number | undefined) | undefined;
 
@@ -99,8 +101,9 @@ export class UnitDiskMedium implements Medium {
   /** Puts node `id` at (x, y); a node must be placed before it can send or receive. */
   place(id: number, position: Position): void {
     if (!Number.isFinite(position.x) || !Number.isFinite(position.y)) {
-      throw new RangeError(`node ${id} position: expected finite x and y, got ` +
-        `(${position.x}, ${position.y})`);
+      throw new RangeError(
+        `node ${id} position: expected finite x and y, got ` + `(${position.x}, ${position.y})`,
+      );
     }
     this.positions.set(id, { x: position.x, y: position.y });
     this.neighbourCache = undefined;
@@ -120,8 +123,14 @@ export class UnitDiskMedium implements Medium {
     }
     checkNumber("station range", range, 0, Number.MAX_VALUE);
     this.stations.set(id, { position: { x: position.x, y: position.y }, range });
-    this.air.set(id, { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0,
-      framesLost: 0, framesFiltered: 0 });
+    this.air.set(id, {
+      framesSent: 0,
+      bytesSent: 0,
+      framesReceived: 0,
+      bytesReceived: 0,
+      framesLost: 0,
+      framesFiltered: 0,
+    });
   }
 
   attach(node: RadioEndpoint): void {
@@ -129,8 +138,14 @@ export class UnitDiskMedium implements Medium {
       throw new Error(`medium: node ${node.id} attached twice`);
     }
     this.endpoints.set(node.id, node);
-    this.air.set(node.id, { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0,
-      framesLost: 0, framesFiltered: 0 });
+    this.air.set(node.id, {
+      framesSent: 0,
+      bytesSent: 0,
+      framesReceived: 0,
+      bytesReceived: 0,
+      framesLost: 0,
+      framesFiltered: 0,
+    });
     this.neighbourCache = undefined;
   }
 
@@ -156,11 +171,11 @@ export class UnitDiskMedium implements Medium {
     let receivers: readonly number[];
     if (station !== undefined) {
       station.receivers ??= this.withinOf(station.position, station.range);
-      receivers = dst === undefined ? station.receivers :
-        station.receivers.includes(dst) ? [dst] : [];
+      receivers =
+        dst === undefined ? station.receivers : station.receivers.includes(dst) ? [dst] : [];
     } else {
-      receivers = dst === undefined ? this.neighbours(from.id) :
-        this.inRange(from.id, dst) ? [dst] : [];
+      receivers =
+        dst === undefined ? this.neighbours(from.id) : this.inRange(from.id, dst) ? [dst] : [];
     }
     for (const id of receivers) {
       if (this.addressFilter !== undefined && !this.addressFilter(copy, id)) {

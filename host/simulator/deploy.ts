@@ -54,7 +54,8 @@ export function placeUniform(nodes: number, side: number, prng: Prng): Position[
 export function parsePositionsCsv(text: string): Position[] {
   if (text.length > CSV_BYTES_MAX) {
     throw new RangeError(
-      `positions CSV: expected at most ${CSV_BYTES_MAX} bytes, got ${text.length}`);
+      `positions CSV: expected at most ${CSV_BYTES_MAX} bytes, got ${text.length}`,
+    );
   }
   const out: Position[] = [];
   const lines = text.split(/\r?\n/);
@@ -68,8 +69,13 @@ export function parsePositionsCsv(text: string): Position[] {
     const fields = line.split(",").map((field) => field.trim());
     const x = Number(fields[0]);
     const y = Number(fields[1]);
-    if (fields.length !== 2 || fields[0] === "" || fields[1] === "" || !Number.isFinite(x) ||
-      !Number.isFinite(y)) {
+    if (
+      fields.length !== 2 ||
+      fields[0] === "" ||
+      fields[1] === "" ||
+      !Number.isFinite(x) ||
+      !Number.isFinite(y)
+    ) {
       throw new RangeError(`positions CSV line ${i + 1}: expected "x,y" numbers, got "${line}"`);
     }
     if (out.length >= NODES_MAX) {

@@ -66,8 +66,12 @@ export function protocolAddressFilter(frame: Uint8Array, receiver: number): bool
 /** The unicast destination in docs/protocol.md's header, or undefined (broadcast, short frame). */
 export function protocolDestination(frame: Uint8Array): number | undefined {
   if (frame.length < HEADER_LEN) return undefined;
-  const dst = ((frame[DST_OFFSET]! << 24) | (frame[DST_OFFSET + 1]! << 16) |
-    (frame[DST_OFFSET + 2]! << 8) | frame[DST_OFFSET + 3]!) >>> 0;
+  const dst =
+    ((frame[DST_OFFSET]! << 24) |
+      (frame[DST_OFFSET + 1]! << 16) |
+      (frame[DST_OFFSET + 2]! << 8) |
+      frame[DST_OFFSET + 3]!) >>>
+    0;
   return dst === BROADCAST_ID ? undefined : dst;
 }
 
@@ -188,8 +192,14 @@ function linkedEntries(all: readonly EmulatedNode[]): number {
  * settleMs, or until `limitMs`. Returns the time of the check that saw the last change (or the
  * start, when nothing changed from `initialCount`).
  */
-function settle(emu: Emulator, all: readonly EmulatedNode[], settleMs: number, limitMs: number,
-  initialCount: number, onChange?: () => void): { settled: boolean; lastChange: number } {
+function settle(
+  emu: Emulator,
+  all: readonly EmulatedNode[],
+  settleMs: number,
+  limitMs: number,
+  initialCount: number,
+  onChange?: () => void,
+): { settled: boolean; lastChange: number } {
   let lastCount = initialCount;
   let lastChange = emu.now;
   while (emu.now < limitMs) {
@@ -216,8 +226,11 @@ export function runFirmware(options: FirmwareRunOptions): FirmwareRun {
   const emu = new Emulator({
     firmware: options.firmware,
     seed: options.seed,
-    radio: { range: options.range, lossRate: options.lossRate ?? 0,
-      destinationOf: protocolDestination },
+    radio: {
+      range: options.range,
+      lossRate: options.lossRate ?? 0,
+      destinationOf: protocolDestination,
+    },
   });
   const all = options.positions.map((position, i) => {
     const node = emu.addNode({ id: i + 1, position });
@@ -259,17 +272,28 @@ function chunks(plan: RevocationPlan): { nodes: number[]; keys: number[] }[] {
   const out: { nodes: number[]; keys: number[] }[] = [];
   for (let at = 0; at < ids.length; at += REVOKE_IDS_MAX) {
     const part = ids.slice(at, at + REVOKE_IDS_MAX);
-    out.push({ nodes: part.filter((e) => e.node).map((e) => e.id),
-      keys: part.filter((e) => !e.node).map((e) => e.id) });
+    out.push({
+      nodes: part.filter((e) => e.node).map((e) => e.id),
+      keys: part.filter((e) => !e.node).map((e) => e.id),
+    });
   }
   return out;
 }
 
-function revoke(emu: Emulator, all: readonly EmulatedNode[], run: FirmwareRun,
-  options: RevocationOptions, settleMs: number, maxMs: number): RevocationRun {
+function revoke(
+  emu: Emulator,
+  all: readonly EmulatedNode[],
+  run: FirmwareRun,
+  options: RevocationOptions,
+  settleMs: number,
+  maxMs: number,
+): RevocationRun {
   const plan = options.plan(run.links);
-  const station = emu.addStation({ id: AUTHORITY_ID, position: options.station.position,
-    range: options.station.range });
+  const station = emu.addStation({
+    id: AUTHORITY_ID,
+    position: options.station.position,
+    range: options.station.range,
+  });
   const before = run.links;
   const n = all.length;
   const present = new Set(before.map((l) => l.i * n + l.j));
@@ -295,13 +319,16 @@ function revoke(emu: Emulator, all: readonly EmulatedNode[], run: FirmwareRun,
     const interval = firstInterval + index;
     const chainKey = options.chainKey(interval);
     // At most REVOKE_IDS_MAX IDs: exactly one frame.
-    const frame = encodeRevocation({ interval, revokedNodes: part.nodes,
-      revokedKeys: part.keys }, chainKey)[0]!;
+    const frame = encodeRevocation(
+      { interval, revokedNodes: part.nodes, revokedKeys: part.keys },
+      chainKey,
+    )[0]!;
     const disclose = encodeDisclosure(interval, chainKey);
     chainKey.fill(0);
     for (let r = 0; r < REVOKE_REPEATS; r++) {
-      emu.scheduler.at(intervalStart(interval) + REVOKE_AT_MS + r * REPEAT_GAP_MS,
-        () => station.send(frame));
+      emu.scheduler.at(intervalStart(interval) + REVOKE_AT_MS + r * REPEAT_GAP_MS, () =>
+        station.send(frame),
+      );
       const at = intervalStart(interval + 1) + DISCLOSE_AT_MS + r * REPEAT_GAP_MS;
       lastDiscloseMs = at;
       emu.scheduler.at(at, () => {
@@ -333,6 +360,7 @@ function revoke(emu: Emulator, all: readonly EmulatedNode[], run: FirmwareRun,
     framesSent: all.map((node, i) => emu.air(node.id).framesSent - framesBefore[i]!),
     aesBlocks: all.map((node, i) => (node.aesBlocks() ?? 0) - aesBefore[i]!),
     imageRewrites: all.map((node) =>
-      node.state === "running" ? netStatus(node, NET_STATUS.imageRewrites) : 0),
+      node.state === "running" ? netStatus(node, NET_STATUS.imageRewrites) : 0,
+    ),
   };
 }

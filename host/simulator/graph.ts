@@ -33,8 +33,13 @@ export function componentSizes(adjacency: readonly (readonly number[])[]): numbe
  * nothing. Returns how many nodes were reached: they are queue[0 .. count), and the caller sets
  * their `dist` back to -1 before the next call.
  */
-export function boundedBfs(adjacency: readonly (readonly number[])[], source: number,
-  maxHops: number, dist: Int32Array, queue: Int32Array): number {
+export function boundedBfs(
+  adjacency: readonly (readonly number[])[],
+  source: number,
+  maxHops: number,
+  dist: Int32Array,
+  queue: Int32Array,
+): number {
   let head = 0;
   let tail = 0;
   dist[source] = 0;

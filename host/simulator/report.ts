@@ -54,9 +54,11 @@ function mapSvg(detail: SimulationDetail): string {
     return `${(p.x * scale).toFixed(1)},${(MAP_SIZE - p.y * scale).toFixed(1)}`;
   };
   const parts: string[] = [];
-  parts.push(`<svg id="map" xmlns="http://www.w3.org/2000/svg" width="${MAP_SIZE}" ` +
-    `height="${MAP_SIZE}" viewBox="0 0 ${MAP_SIZE} ${MAP_SIZE}" role="img" ` +
-    `aria-label="nodes and secure links">`);
+  parts.push(
+    `<svg id="map" xmlns="http://www.w3.org/2000/svg" width="${MAP_SIZE}" ` +
+      `height="${MAP_SIZE}" viewBox="0 0 ${MAP_SIZE} ${MAP_SIZE}" role="img" ` +
+      `aria-label="nodes and secure links">`,
+  );
   parts.push(`<rect width="${MAP_SIZE}" height="${MAP_SIZE}" fill="#fafafa" stroke="#ccc"/>`);
   const drawn = links.slice(0, MAP_LINKS_MAX);
   const path = drawn.map(([i, j]) => `M${xy(i)}L${xy(j)}`).join("");
@@ -99,8 +101,12 @@ function chartData(runs: readonly SimulationResult[]) {
   const curveKeys = new Set<string>();
   runs.forEach((run, index) => {
     const s = run.scheme;
-    const poolKey = s.scheme === "qcomposite" ? `${s.scheme} P=${s.pool} q=${s.q}` :
-      s.scheme === "eg" ? `eg P=${s.pool}` : undefined;
+    const poolKey =
+      s.scheme === "qcomposite"
+        ? `${s.scheme} P=${s.pool} q=${s.q}`
+        : s.scheme === "eg"
+          ? `eg P=${s.pool}`
+          : undefined;
     const curve = shareCurve(s, maxRing);
     if (poolKey !== undefined && curve !== undefined && !curveKeys.has(poolKey)) {
       curveKeys.add(poolKey);
@@ -113,8 +119,12 @@ function chartData(runs: readonly SimulationResult[]) {
       pointRadius: 5,
     });
     const maxX = Math.max(1, ...run.capture.map((c) => c.captured));
-    capture.push({ type: "line", label: `analytic ${schemeLabel(s)}`,
-      data: captureCurve(s, maxX), pointRadius: 0 });
+    capture.push({
+      type: "line",
+      label: `analytic ${schemeLabel(s)}`,
+      data: captureCurve(s, maxX),
+      pointRadius: 0,
+    });
     capture.push({
       type: "scatter",
       label: `simulated run ${index + 1} (${run.capture[0]?.mode ?? "random"})`,
@@ -130,17 +140,26 @@ export function renderReport(details: readonly SimulationDetail[]): string {
   if (details.length === 0) throw new RangeError("report: no runs");
   const runs = details.map((d) => d.result);
   const first = runs[0]!;
-  const rows = runs.map((r, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(schemeLabel(r.scheme))}` +
-    `</td><td>${r.engine}</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
-    `<td>${r.directFraction}</td><td>${r.predictedShareProbability}</td>` +
-    `<td>${r.model?.directFraction ?? "-"}</td>` +
-    `<td>${r.components.count}</td><td>${r.components.largestFraction}</td>` +
-    `<td>${r.pathKeys.largestFractionWithPathKeys}</td>` +
-    `<td>${r.air.framesMean}</td><td>${r.air.bytesMean}</td>` +
-    `<td>${r.model?.air.framesMean ?? "-"}</td><td>${r.aesBlocksMean ?? "-"}</td>` +
-    `<td>${r.settleMs ?? "-"}</td>` +
-    `<td>${r.revocation === null ? "-" : `${r.revocation.lost} / ${r.revocation.reestablished}` +
-      ` / ${r.revocation.after.largestFraction}`}</td></tr>`).join("\n");
+  const rows = runs
+    .map(
+      (r, i) =>
+        `<tr><td>${i + 1}</td><td>${escapeHtml(schemeLabel(r.scheme))}` +
+        `</td><td>${r.engine}</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
+        `<td>${r.directFraction}</td><td>${r.predictedShareProbability}</td>` +
+        `<td>${r.model?.directFraction ?? "-"}</td>` +
+        `<td>${r.components.count}</td><td>${r.components.largestFraction}</td>` +
+        `<td>${r.pathKeys.largestFractionWithPathKeys}</td>` +
+        `<td>${r.air.framesMean}</td><td>${r.air.bytesMean}</td>` +
+        `<td>${r.model?.air.framesMean ?? "-"}</td><td>${r.aesBlocksMean ?? "-"}</td>` +
+        `<td>${r.settleMs ?? "-"}</td>` +
+        `<td>${
+          r.revocation === null
+            ? "-"
+            : `${r.revocation.lost} / ${r.revocation.reestablished}` +
+              ` / ${r.revocation.after.largestFraction}`
+        }</td></tr>`,
+    )
+    .join("\n");
   const data = chartData(runs);
   return `<!doctype html>
 <html lang="en">

@@ -70,8 +70,11 @@ export interface RevocationFigures {
 }
 
 /** The captured nodes (first `captured` of the capture order) and the keys to revoke. */
-export function revocationPlan(scheme: SchemeParams, rings: readonly Uint32Array[],
-  captured: readonly number[]): RevocationPlan {
+export function revocationPlan(
+  scheme: SchemeParams,
+  rings: readonly Uint32Array[],
+  captured: readonly number[],
+): RevocationPlan {
   const keys = new Set<number>();
   if (scheme.scheme === "eg" || scheme.scheme === "qcomposite") {
     for (const i of captured) for (const id of rings[i]!) keys.add(id);
@@ -83,8 +86,10 @@ export function revocationPlan(scheme: SchemeParams, rings: readonly Uint32Array
 export function stationFor(positions: readonly Position[]): { position: Position; range: number } {
   const xs = positions.map((p) => p.x);
   const ys = positions.map((p) => p.y);
-  const position = { x: (Math.min(...xs) + Math.max(...xs)) / 2,
-    y: (Math.min(...ys) + Math.max(...ys)) / 2 };
+  const position = {
+    x: (Math.min(...xs) + Math.max(...xs)) / 2,
+    y: (Math.min(...ys) + Math.max(...ys)) / 2,
+  };
   let far = 0;
   for (const p of positions) far = Math.max(far, Math.hypot(p.x - position.x, p.y - position.y));
   return { position, range: far + STATION_MARGIN };
@@ -94,8 +99,13 @@ export function stationFor(positions: readonly Position[]): { position: Position
  * Whether a link at the end of the run uses a revoked key. `unbroken`: present throughout, so on
  * the key it was made with; otherwise made again, so on the keys left.
  */
-export function usesRevokedKey(scheme: SchemeParams, ringI: Uint32Array, ringJ: Uint32Array,
-  revoked: ReadonlySet<number>, unbroken: boolean): boolean {
+export function usesRevokedKey(
+  scheme: SchemeParams,
+  ringI: Uint32Array,
+  ringJ: Uint32Array,
+  revoked: ReadonlySet<number>,
+  unbroken: boolean,
+): boolean {
   if (scheme.scheme !== "eg" && scheme.scheme !== "qcomposite" && scheme.scheme !== "polypool") {
     return false;
   }
@@ -107,8 +117,14 @@ export function usesRevokedKey(scheme: SchemeParams, ringI: Uint32Array, ringJ: 
   return unbroken ? revoked.has(shared[0]!) : left.length === 0;
 }
 
-export function revocationFigures(run: RevocationRun, context: { scheme: SchemeParams;
-  rings: readonly Uint32Array[]; neighbours: readonly (readonly number[])[] }): RevocationFigures {
+export function revocationFigures(
+  run: RevocationRun,
+  context: {
+    scheme: SchemeParams;
+    rings: readonly Uint32Array[];
+    neighbours: readonly (readonly number[])[];
+  },
+): RevocationFigures {
   const { scheme, rings, neighbours } = context;
   const nodes = rings.length;
   const captured = new Uint8Array(nodes);
@@ -159,8 +175,10 @@ export function revocationFigures(run: RevocationRun, context: { scheme: SchemeP
     for (const j of neighbours[i]!) {
       if (j <= i || captured[j]) continue;
       pairs++;
-      if (!usesRevokedKey(scheme, rings[i]!, rings[j]!, revoked, false) &&
-        hasSchemeKey(scheme, rings[i]!, rings[j]!, j)) {
+      if (
+        !usesRevokedKey(scheme, rings[i]!, rings[j]!, revoked, false) &&
+        hasSchemeKey(scheme, rings[i]!, rings[j]!, j)
+      ) {
         predicted++;
       }
     }
@@ -174,7 +192,9 @@ export function revocationFigures(run: RevocationRun, context: { scheme: SchemeP
     lastDiscloseMs: round(run.lastDiscloseMs),
     baseStation: {
       position: { x: round(run.station.position.x), y: round(run.station.position.y) },
-      range: round(run.station.range), frames: run.stationFrames, bytes: run.stationBytes,
+      range: round(run.station.range),
+      frames: run.stationFrames,
+      bytes: run.stationBytes,
     },
     linksBefore: run.before.length,
     lost: dropped.size,
@@ -205,8 +225,12 @@ export function revocationFigures(run: RevocationRun, context: { scheme: SchemeP
 }
 
 /** Whether the rings give the pair a scheme key at all (before any revocation). */
-function hasSchemeKey(scheme: SchemeParams, ringI: Uint32Array, ringJ: Uint32Array, j: number):
-  boolean {
+function hasSchemeKey(
+  scheme: SchemeParams,
+  ringI: Uint32Array,
+  ringJ: Uint32Array,
+  j: number,
+): boolean {
   switch (scheme.scheme) {
     case "full":
     case "leap":

@@ -264,8 +264,11 @@ function componentFigures(graph: readonly (readonly number[])[]): ComponentFigur
   };
 }
 
-function airFigures(source: Engine, frames: ArrayLike<number>, bytes: ArrayLike<number>):
-  AirFigures {
+function airFigures(
+  source: Engine,
+  frames: ArrayLike<number>,
+  bytes: ArrayLike<number>,
+): AirFigures {
   return {
     source,
     framesMean: round(mean(frames)),
@@ -278,8 +281,10 @@ function airFigures(source: Engine, frames: ArrayLike<number>, bytes: ArrayLike<
 /**
  * Hop counts over `direct` links between the ends of each pair (bounded BFS, one per source).
  */
-function hopCounts(direct: readonly (readonly number[])[], pairs: readonly (readonly [number,
-  number])[]): Record<string, number> {
+function hopCounts(
+  direct: readonly (readonly number[])[],
+  pairs: readonly (readonly [number, number])[],
+): Record<string, number> {
   const nodes = direct.length;
   const hops: Record<string, number> = {};
   const dist = new Int32Array(nodes).fill(-1);
@@ -348,11 +353,20 @@ function modelPathKeys(secure: number[][], keyless: [number, number][]): PathKey
  * Firmware path keys: each path-key link's hop count is its shortest path over the firmware's
  * direct links; key-less pairs the firmware left unlinked are beyond reach.
  */
-function firmwarePathKeys(nodes: number, links: readonly FirmwareLink[], keylessPairs: number):
-  PathKeyFigures {
-  const direct = adjacency(nodes, links.filter((l) => !l.path).map((l) => [l.i, l.j] as const));
+function firmwarePathKeys(
+  nodes: number,
+  links: readonly FirmwareLink[],
+  keylessPairs: number,
+): PathKeyFigures {
+  const direct = adjacency(
+    nodes,
+    links.filter((l) => !l.path).map((l) => [l.i, l.j] as const),
+  );
   const paths = links.filter((l) => l.path).map((l) => [l.i, l.j] as const);
-  const all = adjacency(nodes, links.map((l) => [l.i, l.j] as const));
+  const all = adjacency(
+    nodes,
+    links.map((l) => [l.i, l.j] as const),
+  );
   return {
     keylessPairs,
     links: paths.length,
@@ -373,8 +387,11 @@ function sortedHops(hops: Record<string, number>): Record<string, number> {
  * Capture order of node indexes: random, a seeded shuffle (so the first 10 are a subset of the
  * first 20); best, highest secure degree first, ties by ID.
  */
-export function captureOrder(mode: CaptureMode, seed: string,
-  secure: readonly (readonly number[])[]): number[] {
+export function captureOrder(
+  mode: CaptureMode,
+  seed: string,
+  secure: readonly (readonly number[])[],
+): number[] {
   const nodes = secure.length;
   const order = [...Array(nodes).keys()];
   if (mode === "random") {
@@ -405,16 +422,23 @@ export function simulate(config: SimulationConfig): SimulationDetail {
   }
   const scheme = config.scheme;
   if ((scheme.scheme === "full" || scheme.scheme === "pairwise") && scheme.nodes < nodes) {
-    throw new RangeError(`${scheme.scheme}: the scheme is sized for ${scheme.nodes} nodes, ` +
-      `the deployment has ${nodes}`);
+    throw new RangeError(
+      `${scheme.scheme}: the scheme is sized for ${scheme.nodes} nodes, ` +
+        `the deployment has ${nodes}`,
+    );
   }
   const engine = config.engine ?? "firmware";
   if (config.revoke !== undefined) {
     if (engine !== "firmware") throw new RangeError("revoke: needs the firmware engine");
-    if (!Number.isInteger(config.revoke) || config.revoke < 1 ||
-      config.revoke > Math.min(REVOKED_NODES_MAX, nodes)) {
-      throw new RangeError(`revoke: expected 1..${Math.min(REVOKED_NODES_MAX, nodes)} nodes ` +
-        `(the firmware remembers ${REVOKED_NODES_MAX} revoked node IDs), got ${config.revoke}`);
+    if (
+      !Number.isInteger(config.revoke) ||
+      config.revoke < 1 ||
+      config.revoke > Math.min(REVOKED_NODES_MAX, nodes)
+    ) {
+      throw new RangeError(
+        `revoke: expected 1..${Math.min(REVOKED_NODES_MAX, nodes)} nodes ` +
+          `(the firmware remembers ${REVOKED_NODES_MAX} revoked node IDs), got ${config.revoke}`,
+      );
     }
   }
   for (const x of config.capture) {
@@ -486,22 +510,38 @@ export function simulate(config: SimulationConfig): SimulationDetail {
     if (engine === "firmware") {
       const revoke = config.revoke;
       const run = runFirmware({
-        positions, range, images, seed: config.seed, lossRate: config.lossRate,
+        positions,
+        range,
+        images,
+        seed: config.seed,
+        lossRate: config.lossRate,
         settleMs: config.settleMs,
-        revoke: revoke === undefined ? undefined : {
-          plan: (settled) => revocationPlan(scheme, rings, captureOrder(config.captureMode,
-            config.seed, adjacency(nodes, directPairs(settled))).slice(0, revoke)),
-          chainKey: (interval) => authority.chainKey(interval),
-          intervalMs: authority.anchor.intervalMs,
-          startMs: authority.anchor.startMs,
-          station: stationFor(positions),
-        },
+        revoke:
+          revoke === undefined
+            ? undefined
+            : {
+                plan: (settled) =>
+                  revocationPlan(
+                    scheme,
+                    rings,
+                    captureOrder(
+                      config.captureMode,
+                      config.seed,
+                      adjacency(nodes, directPairs(settled)),
+                    ).slice(0, revoke),
+                  ),
+                chainKey: (interval) => authority.chainKey(interval),
+                intervalMs: authority.anchor.intervalMs,
+                startMs: authority.anchor.startMs,
+                station: stationFor(positions),
+              },
       });
       for (const image of images) image.fill(0);
       firmwareLinks = run.links;
       links = directPairs(run.links);
       const linked = new Set(links.map(([i, j]) => i * nodes + j));
-      keyless = [...modelLinks, ...modelKeyless].filter(([i, j]) => !linked.has(i * nodes + j))
+      keyless = [...modelLinks, ...modelKeyless]
+        .filter(([i, j]) => !linked.has(i * nodes + j))
         .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       secure = adjacency(nodes, links);
       pathKeys = firmwarePathKeys(nodes, run.links, keyless.length);
@@ -516,8 +556,9 @@ export function simulate(config: SimulationConfig): SimulationDetail {
         links: run.links.length,
         pathLinks: run.links.length - links.length,
         framesToSettleMean: round(toSettleMean),
-        framesAfterSettlePerSecond: round((framesMean - toSettleMean) /
-          Math.max((run.virtualMs - run.settleMs) / 1_000, 1e-9)),
+        framesAfterSettlePerSecond: round(
+          (framesMean - toSettleMean) / Math.max((run.virtualMs - run.settleMs) / 1_000, 1e-9),
+        ),
         bootFailures: run.bootFailures,
         crashes: run.crashes.length,
       };
@@ -529,7 +570,8 @@ export function simulate(config: SimulationConfig): SimulationDetail {
     const p = linkProbability(scheme);
     const meanNeighbours = (2 * neighbourPairs) / nodes;
     const capture = config.capture.map((x) =>
-      captureAnalysis(scheme, rings, links, secure, x, config.captureMode, config.seed));
+      captureAnalysis(scheme, rings, links, secure, x, config.captureMode, config.seed),
+    );
     const result: SimulationResult = {
       engine,
       seed: config.seed,
@@ -537,7 +579,7 @@ export function simulate(config: SimulationConfig): SimulationDetail {
       nodes,
       side: config.side,
       range: round(range),
-      wantedNeighbours: config.range === undefined ? config.neighbours ?? null : null,
+      wantedNeighbours: config.range === undefined ? (config.neighbours ?? null) : null,
       meanNeighbours: round(meanNeighbours),
       neighbourPairs,
       directPairs: links.length,
@@ -545,8 +587,10 @@ export function simulate(config: SimulationConfig): SimulationDetail {
       predictedShareProbability: round(p),
       meanSecureDegree: round((2 * links.length) / nodes),
       predictedSecureDegree: round(p * meanNeighbours),
-      components: { ...componentFigures(secure),
-        predictedConnectedProbability: round(connectedProbability(nodes, p * meanNeighbours)) },
+      components: {
+        ...componentFigures(secure),
+        predictedConnectedProbability: round(connectedProbability(nodes, p * meanNeighbours)),
+      },
       pathKeys,
       air,
       aesBlocksMean,
@@ -571,11 +615,17 @@ function directPairs(links: readonly FirmwareLink[]): [number, number][] {
  * Air model: a broadcast HELLO, a unicast HELLO answer to each lower-ID neighbour, and the three
  * handshake messages per link (docs/protocol.md sizes); no path-key traffic, so a lower bound.
  */
-function modelAir(scheme: SchemeParams, rings: Uint32Array[], neighbours: number[][],
-  links: [number, number][]): AirFigures {
+function modelAir(
+  scheme: SchemeParams,
+  rings: Uint32Array[],
+  neighbours: number[][],
+  links: [number, number][],
+): AirFigures {
   const nodes = rings.length;
-  const helloIds = scheme.scheme === "eg" || scheme.scheme === "qcomposite" ||
-      scheme.scheme === "polypool" ? ringSize(scheme) : 0;
+  const helloIds =
+    scheme.scheme === "eg" || scheme.scheme === "qcomposite" || scheme.scheme === "polypool"
+      ? ringSize(scheme)
+      : 0;
   const seeded = "seeded" in scheme && scheme.seeded === true;
   const helloFrames = seeded || helloIds === 0 ? 1 : Math.ceil(helloIds / HELLO_IDS_MAX);
   const helloBytes = helloFrames * HELLO_FIXED + (seeded ? SEEDED_HELLO_BODY : 4 * helloIds);
@@ -590,8 +640,12 @@ function modelAir(scheme: SchemeParams, rings: Uint32Array[], neighbours: number
     }
   }
   for (const [i, j] of links) {
-    const selector = scheme.scheme === "qcomposite" ? sharedIds(rings[i]!, rings[j]!).length :
-      scheme.scheme === "eg" || scheme.scheme === "polypool" ? 1 : 0;
+    const selector =
+      scheme.scheme === "qcomposite"
+        ? sharedIds(rings[i]!, rings[j]!).length
+        : scheme.scheme === "eg" || scheme.scheme === "polypool"
+          ? 1
+          : 0;
     frames[i]! += 2;
     bytes[i]! += LINK_INIT_FIXED + 4 * selector + LINK_CONFIRM_LEN;
     frames[j]! += 1;
@@ -606,8 +660,15 @@ function modelAir(scheme: SchemeParams, rings: Uint32Array[], neighbours: number
  * initiator's selector); qcomposite: every shared key; polypool: the lowest shared polynomial,
  * broken when more than t captured nodes hold it; pairwise, full, leap: unique pair keys, never.
  */
-function captureAnalysis(scheme: SchemeParams, rings: Uint32Array[], links: [number, number][],
-  secure: number[][], x: number, mode: CaptureMode, seed: string): CapturePoint {
+function captureAnalysis(
+  scheme: SchemeParams,
+  rings: Uint32Array[],
+  links: [number, number][],
+  secure: number[][],
+  x: number,
+  mode: CaptureMode,
+  seed: string,
+): CapturePoint {
   const nodes = rings.length;
   const captured = new Uint8Array(nodes);
   const held = new Map<number, number>();

@@ -86,8 +86,13 @@ function usage(message: string, hint?: string): CliError {
 }
 
 /** Parses a comma list of numbers within [min, max] (integers unless `real`). */
-export function parseList(flag: string, text: string, min: number, max: number,
-  real = false): number[] {
+export function parseList(
+  flag: string,
+  text: string,
+  min: number,
+  max: number,
+  real = false,
+): number[] {
   const items = text.split(",").map((item) => item.trim());
   if (items.length > LIST_ITEMS_MAX) {
     throw usage(`${flag}: at most ${LIST_ITEMS_MAX} values, got ${items.length}`);
@@ -95,8 +100,10 @@ export function parseList(flag: string, text: string, min: number, max: number,
   return items.map((item) => {
     const value = Number(item);
     if (item === "" || !Number.isFinite(value) || (!real && !Number.isInteger(value))) {
-      throw usage(`${flag}: expected ${real ? "numbers" : "integers"} separated by commas, ` +
-        `got "${text}"`);
+      throw usage(
+        `${flag}: expected ${real ? "numbers" : "integers"} separated by commas, ` +
+          `got "${text}"`,
+      );
     }
     if (value < min || value > max) {
       throw usage(`${flag}: expected values from ${min} to ${max}, got ${value}`);
@@ -113,16 +120,26 @@ function product<T extends Record<string, number>>(lists: { [K in keyof T]: numb
   return out as T[];
 }
 
-function schemeParams(scheme: string, v: Record<string, number>, nodes: number,
-  seeded: boolean): SchemeParams {
+function schemeParams(
+  scheme: string,
+  v: Record<string, number>,
+  nodes: number,
+  seeded: boolean,
+): SchemeParams {
   switch (scheme) {
     case "eg":
       return { scheme: "eg", pool: v.pool!, ring: v.ring!, seeded };
     case "qcomposite":
       return { scheme: "qcomposite", pool: v.pool!, ring: v.ring!, q: v.q!, seeded };
     case "polypool":
-      return { scheme: "polypool", polynomials: v.polynomials!, perNode: v.perNode!,
-        degree: v.degree!, lanes: v.lanes!, seeded };
+      return {
+        scheme: "polypool",
+        polynomials: v.polynomials!,
+        perNode: v.perNode!,
+        degree: v.degree!,
+        lanes: v.lanes!,
+        seeded,
+      };
     case "pairwise":
       return { scheme: "pairwise", nodes, partners: v.partners! };
     case "full":
@@ -162,22 +179,32 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
     try {
       text = readFileSync(options.positions, "utf8");
     } catch (error) {
-      throw new CliError(EXIT.INVALID_INPUT, `--positions: cannot read ${options.positions} ` +
-        `(${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `--positions: cannot read ${options.positions} ` +
+          `(${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
     try {
       positions = parsePositionsCsv(text);
     } catch (error) {
-      throw new CliError(EXIT.INVALID_INPUT, `--positions ${options.positions}: ` +
-        (error as Error).message, 'one "x,y" line per node, IDs from 1 in line order');
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `--positions ${options.positions}: ` + (error as Error).message,
+        'one "x,y" line per node, IDs from 1 in line order',
+      );
     }
   }
   const capture = parseList("--captured", options.captured, 0, NODES_MAX);
   const lists = {
-    nodes: positions === undefined ? parseList("--nodes", options.nodes, 2, NODES_MAX) :
-      [positions.length],
-    reach: options.range !== undefined ? parseList("--range", options.range, 0, 1e12, true) :
-      parseList("--neighbours", options.neighbours, 0, NODES_MAX, true),
+    nodes:
+      positions === undefined
+        ? parseList("--nodes", options.nodes, 2, NODES_MAX)
+        : [positions.length],
+    reach:
+      options.range !== undefined
+        ? parseList("--range", options.range, 0, 1e12, true)
+        : parseList("--neighbours", options.neighbours, 0, NODES_MAX, true),
     pool: parseList("--pool", options.pool, 1, 2 ** 32),
     ring: parseList("--ring", options.ring, 1, 1_024),
     q: parseList("--q", options.q, 1, 1_024),
@@ -189,11 +216,23 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
   };
   // Flags the scheme does not use do not multiply the runs.
   const used: Record<string, readonly string[]> = {
-    eg: ["pool", "ring"], qcomposite: ["pool", "ring", "q"], pairwise: ["partners"],
-    polypool: ["polynomials", "perNode", "degree", "lanes"], full: [], leap: [],
+    eg: ["pool", "ring"],
+    qcomposite: ["pool", "ring", "q"],
+    pairwise: ["partners"],
+    polypool: ["polynomials", "perNode", "degree", "lanes"],
+    full: [],
+    leap: [],
   };
-  const schemeKeys = ["pool", "ring", "q", "partners", "polynomials", "perNode", "degree",
-    "lanes"] as const;
+  const schemeKeys = [
+    "pool",
+    "ring",
+    "q",
+    "partners",
+    "polynomials",
+    "perNode",
+    "degree",
+    "lanes",
+  ] as const;
   for (const key of schemeKeys) {
     if (!used[options.scheme]!.includes(key)) lists[key] = [lists[key][0]!];
   }
@@ -201,8 +240,10 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
   if (combos.length > RUNS_MAX) {
     throw usage(`the sweep has ${combos.length} runs, at most ${RUNS_MAX}`, "shorten the lists");
   }
-  const side = positions === undefined ?
-    parseList("--side", options.side, Number.MIN_VALUE, 1e12, true)[0]! : sideOf(positions);
+  const side =
+    positions === undefined
+      ? parseList("--side", options.side, Number.MIN_VALUE, 1e12, true)[0]!
+      : sideOf(positions);
 
   const details: SimulationDetail[] = [];
   for (const combo of combos) {
@@ -211,21 +252,23 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
       throw usage(`--captured: at most ${combo.nodes} nodes can be captured`);
     }
     try {
-      details.push(simulate({
-        nodes: combo.nodes,
-        side,
-        range: options.range !== undefined ? combo.reach : undefined,
-        neighbours: options.range === undefined ? combo.reach : undefined,
-        positions,
-        scheme,
-        seed: options.seed,
-        capture,
-        captureMode: captureMode as CaptureMode,
-        engine,
-        lossRate: lossRate[0],
-        settleMs: settleMs[0],
-        revoke,
-      }));
+      details.push(
+        simulate({
+          nodes: combo.nodes,
+          side,
+          range: options.range !== undefined ? combo.reach : undefined,
+          neighbours: options.range === undefined ? combo.reach : undefined,
+          positions,
+          scheme,
+          seed: options.seed,
+          capture,
+          captureMode: captureMode as CaptureMode,
+          engine,
+          lossRate: lossRate[0],
+          settleMs: settleMs[0],
+          revoke,
+        }),
+      );
     } catch (error) {
       if (error instanceof RangeError || error instanceof TypeError) {
         throw new CliError(EXIT.INVALID_INPUT, error.message, "check the scheme parameters");
@@ -234,13 +277,19 @@ export function runSimulate(options: SimulateOptions): { output: string; report?
     }
   }
   const results = details.map((d) => d.result);
-  const output = options.json === true ?
-    `${JSON.stringify({ runs: results }, null, 2)}\n` : results.map(describe).join("\n");
+  const output =
+    options.json === true
+      ? `${JSON.stringify({ runs: results }, null, 2)}\n`
+      : results.map(describe).join("\n");
   return options.report === undefined ? { output } : { output, report: renderReport(details) };
 }
 
 function hopsText(hops: Record<string, number>): string {
-  return Object.entries(hops).map(([h, n]) => `${h} hops: ${n}`).join(", ") || "none";
+  return (
+    Object.entries(hops)
+      .map(([h, n]) => `${h} hops: ${n}`)
+      .join(", ") || "none"
+  );
 }
 
 function describe(r: SimulationResult, index: number): string {
@@ -266,16 +315,21 @@ function describe(r: SimulationResult, index: number): string {
     `  on air: ${r.air.framesMean} frames, ${r.air.bytesMean} bytes per node ` +
       `(max ${r.air.framesMax}, ${r.air.bytesMax})` +
       `${beside(`${m?.air.framesMean} frames, ${m?.air.bytesMean} bytes without path keys`)}`,
-    ...(fw === null ? [] : [
-      `  AES blocks: ${r.aesBlocksMean} per node`,
-      `  settle: ${fw.settled ? "settled" : "NOT settled"} at ${fw.settleMs} virtual ms ` +
-        `(${fw.virtualMs} run); ${fw.framesToSettleMean} frames per node to settle, then ` +
-        `${fw.framesAfterSettlePerSecond} per second; ${fw.crashes} crashes, ` +
-        `${fw.bootFailures} boot failures`,
-    ]),
-    ...r.capture.map((c) => `  captured ${c.captured} (${c.mode}): ${c.compromised} of ${c.links}` +
-      ` links exposed = ${c.fraction}` +
-      (c.predicted === null ? "" : ` (predicted ${c.predicted})`)),
+    ...(fw === null
+      ? []
+      : [
+          `  AES blocks: ${r.aesBlocksMean} per node`,
+          `  settle: ${fw.settled ? "settled" : "NOT settled"} at ${fw.settleMs} virtual ms ` +
+            `(${fw.virtualMs} run); ${fw.framesToSettleMean} frames per node to settle, then ` +
+            `${fw.framesAfterSettlePerSecond} per second; ${fw.crashes} crashes, ` +
+            `${fw.bootFailures} boot failures`,
+        ]),
+    ...r.capture.map(
+      (c) =>
+        `  captured ${c.captured} (${c.mode}): ${c.compromised} of ${c.links}` +
+        ` links exposed = ${c.fraction}` +
+        (c.predicted === null ? "" : ` (predicted ${c.predicted})`),
+    ),
     ...(r.revocation === null ? [] : describeRevocation(r.revocation)),
   ];
   return `${lines.join("\n")}\n`;
@@ -315,12 +369,18 @@ export function registerSimulateCommands(program: Command): void {
     )
     .option("--nodes <list>", "number of nodes N", d.nodes)
     .option("--side <m>", "side of the square field, in range units", d.side)
-    .addOption(new Option("--range <list>",
-      "radio range in field units (default: derived from --neighbours)"))
-    .option("--neighbours <list>", "wanted mean neighbour count n' (sets the range)",
-      d.neighbours)
-    .option("--positions <file.csv>", 'node positions, one "x,y" line per node; overrides ' +
-      "--nodes (default: uniform at random in the square)")
+    .addOption(
+      new Option(
+        "--range <list>",
+        "radio range in field units (default: derived from --neighbours)",
+      ),
+    )
+    .option("--neighbours <list>", "wanted mean neighbour count n' (sets the range)", d.neighbours)
+    .option(
+      "--positions <file.csv>",
+      'node positions, one "x,y" line per node; overrides ' +
+        "--nodes (default: uniform at random in the square)",
+    )
     .option("--scheme <name>", `key scheme: ${SCHEMES.join(", ")}`, d.scheme)
     .option("--pool <list>", "eg, qcomposite: pool size P", d.pool)
     .option("--ring <list>", "eg, qcomposite: keys per node k", d.ring)
@@ -330,27 +390,46 @@ export function registerSimulateCommands(program: Command): void {
     .option("--per-node <list>", "polypool: polynomials per node s'", d.perNode)
     .option("--degree <list>", "polypool: polynomial degree t", d.degree)
     .option("--lanes <list>", "polypool: 31-bit field lanes per polynomial", d.lanes)
-    .option("--seeded", "rings drawn from a public seed, so HELLO carries only the node ID " +
-      "(eg, qcomposite, polypool)", false)
+    .option(
+      "--seeded",
+      "rings drawn from a public seed, so HELLO carries only the node ID " +
+        "(eg, qcomposite, polypool)",
+      false,
+    )
     .option("--captured <list>", "captured-node counts to evaluate, comma-separated", d.captured)
     .option("--capture-mode <mode>", "random or best (best-connected first)", d.captureMode)
-    .option("--engine <name>", "firmware (node.wasm per node on the emulator until links " +
-      "settle) or model (key sharing only; fast, for big sweeps)", d.engine)
+    .option(
+      "--engine <name>",
+      "firmware (node.wasm per node on the emulator until links " +
+        "settle) or model (key sharing only; fast, for big sweeps)",
+      d.engine,
+    )
     .option("--loss <p>", "firmware engine: frame loss per receiver, 0..1", d.loss)
-    .option("--settle-ms <ms>", "firmware engine: virtual ms without a new link that ends the run",
-      d.settleMs)
-    .option("--revoke <x>", "firmware engine: after links settle, capture x nodes " +
-      `(--capture-mode order), revoke them by μTESLA broadcast from a base station and let the ` +
-      `network heal; x <= ${REVOKED_NODES_MAX} (default: no revocation)`)
+    .option(
+      "--settle-ms <ms>",
+      "firmware engine: virtual ms without a new link that ends the run",
+      d.settleMs,
+    )
+    .option(
+      "--revoke <x>",
+      "firmware engine: after links settle, capture x nodes " +
+        `(--capture-mode order), revoke them by μTESLA broadcast from a base station and let the ` +
+        `network heal; x <= ${REVOKED_NODES_MAX} (default: no revocation)`,
+    )
     .option("--seed <text>", "seed of placement, keys, capture order and radio", d.seed)
     .option("--json", "print one JSON document instead of text", false)
-    .option("--report <file.html>",
-      "write a self-contained HTML report with map and charts (default: none)")
-    .addHelpText("after", examples(
-      "predist simulate --nodes 200 --neighbours 12 --loss 0.1 --revoke 5 --report r.html",
-      "predist simulate --engine model --ring 50,75,100 --captured 0,50 --json",
-      "predist simulate --engine model --scheme qcomposite --ring 75 --q 2",
-    ))
+    .option(
+      "--report <file.html>",
+      "write a self-contained HTML report with map and charts (default: none)",
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "predist simulate --nodes 200 --neighbours 12 --loss 0.1 --revoke 5 --report r.html",
+        "predist simulate --engine model --ring 50,75,100 --captured 0,50 --json",
+        "predist simulate --engine model --scheme qcomposite --ring 75 --q 2",
+      ),
+    )
     .action((options: SimulateOptions) => {
       const { output, report } = runSimulate(options);
       process.stdout.write(output);
@@ -359,8 +438,11 @@ export function registerSimulateCommands(program: Command): void {
           writeFileSync(options.report, report);
           process.stderr.write(`predist: report written to ${options.report}\n`);
         } catch (error) {
-          throw new CliError(EXIT.INVALID_INPUT, `--report: cannot write ${options.report} ` +
-            `(${(error as NodeJS.ErrnoException).code ?? "error"})`);
+          throw new CliError(
+            EXIT.INVALID_INPUT,
+            `--report: cannot write ${options.report} ` +
+              `(${(error as NodeJS.ErrnoException).code ?? "error"})`,
+          );
         }
       }
     });
