@@ -21,6 +21,7 @@ import {
 import {
   CMAC_CTX_LEN, cmacInit, cmacUpdate, cmacFinal, crc32, constantTimeEqual, wipe,
 } from "../crypto/index";
+import { copyBytes } from "../crypto/util";
 import {
   SLOT_LEN, activeImageAddr, activeImageLen, activeDigest, activeCommitSeq, stagedImageLen,
   stagedDigest, stagedResumeOffset, stagedCrc, stageBeginFor, stageWrite, stageCommit,
@@ -53,6 +54,11 @@ const CRC_LEN: i32 = 4;
 const WRITE_FIXED: i32 = 4;
 const FRAME_MAX: i32 = HEADER_LEN + WRITE_FIXED + CHUNK_MAX + CRC_LEN;
 const RESPONSE_MAX: i32 = 64;
+// Answer bodies after the status byte: a failure sends this many zeros (dispatchFrame).
+const BEGIN_ANSWER_LEN: i32 = 9;
+const WRITE_ANSWER_LEN: i32 = 4;
+const COMMIT_ANSWER_LEN: i32 = DIGEST_LEN + 4;
+const CHECK_ANSWER_LEN: i32 = 2 * DIGEST_LEN;
 
 // Receiver states (one dispatch: dispatchFrame).
 const FLASH_IDLE: i32 = 0;
@@ -171,25 +177,36 @@ function receiveFrame(): void {
   sendResponse();
 }
 
-/** The receiver's one dispatch: which commands each state accepts. */
+/**
+ * The receiver's one dispatch: which commands each state accepts. A handler writes its answer
+ * body only on success (and WRITE always); when it wrote nothing, the answer is its fixed length
+ * in zeros, so every failure answers one size per command.
+ */
 function dispatchFrame(cmd: u8, payload: usize, len: i32): i32 {
   if (cmd == CMD_HELLO) return onHello(payload, len);
   if (cmd < CMD_HELLO || cmd > CMD_CHECK) return ERR_UNKNOWN_COMMAND;
-  switch (state) {
-    case FLASH_IDLE:
-      return ERR_UNEXPECTED_FRAME;
-    case FLASH_READY:
-      if (cmd == CMD_BEGIN) return onBegin(payload, len);
-      if (cmd == CMD_CHECK) return onCheck(payload, len);
-      return ERR_UNEXPECTED_FRAME;
-    case FLASH_RECEIVING:
-      if (cmd == CMD_BEGIN) return onBegin(payload, len);
-      if (cmd == CMD_WRITE) return onWrite(payload, len);
-      if (cmd == CMD_COMMIT) return onCommit(payload, len);
-      return ERR_UNEXPECTED_FRAME;
-    default:
-      return ERR_UNEXPECTED_FRAME;
+  // READY takes BEGIN and CHECK; RECEIVING takes BEGIN, WRITE and COMMIT.
+  if (state == FLASH_READY ? cmd != CMD_BEGIN && cmd != CMD_CHECK
+    : state != FLASH_RECEIVING || cmd == CMD_CHECK) {
+    return ERR_UNEXPECTED_FRAME;
   }
+  let status: i32;
+  let answerLen: i32;
+  if (cmd == CMD_BEGIN) {
+    status = onBegin(payload, len);
+    answerLen = BEGIN_ANSWER_LEN;
+  } else if (cmd == CMD_WRITE) {
+    status = onWrite(payload, len);
+    answerLen = WRITE_ANSWER_LEN;
+  } else if (cmd == CMD_COMMIT) {
+    status = onCommit(payload, len);
+    answerLen = COMMIT_ANSWER_LEN;
+  } else {
+    status = onCheck(payload, len);
+    answerLen = CHECK_ANSWER_LEN;
+  }
+  if (txLen == HEADER_LEN + 1) putZeros(answerLen);
+  return status;
 }
 
 function putU8(value: u8): void {
@@ -208,12 +225,12 @@ function putU32(value: u32): void {
 }
 
 function putBytes(src: usize, len: i32): void {
-  for (let i = 0; i < len; i++) store<u8>(txBody + <usize>(txLen + i), load<u8>(src + <usize>i));
+  copyBytes(txBody + <usize>txLen, src, len);
   txLen += len;
 }
 
 function putZeros(len: i32): void {
-  for (let i = 0; i < len; i++) store<u8>(txBody + <usize>(txLen + i), 0);
+  wipe(txBody + <usize>txLen, len);
   txLen += len;
 }
 
@@ -248,17 +265,11 @@ function onHello(payload: usize, len: i32): i32 {
  * image is not staged again (already-active 1); anything else erases the inactive slot.
  */
 function onBegin(payload: usize, len: i32): i32 {
-  if (len != 4 + DIGEST_LEN + 1) {
-    putZeros(9);
-    return ERR_FRAME_LENGTH;
-  }
+  if (len != 4 + DIGEST_LEN + 1) return ERR_FRAME_LENGTH;
   const imageLen = <i32>load<u32>(payload);
   const digest = payload + 4;
   const flags = load<u8>(payload, 4 + DIGEST_LEN);
-  if (imageLen <= 0 || imageLen > SLOT_LEN) {
-    putZeros(9);
-    return ERR_IMAGE_SIZE;
-  }
+  if (imageLen <= 0 || imageLen > SLOT_LEN) return ERR_IMAGE_SIZE;
   // The active image itself: nothing to transfer.
   activeDigest(digestBuf);
   if (activeImageLen() == imageLen && constantTimeEqual(digestBuf, digest, DIGEST_LEN)
@@ -283,7 +294,6 @@ function onBegin(payload: usize, len: i32): i32 {
   rxOffset = -1;
   const status = stageBeginFor(imageLen, digest);
   if (status != OK) {
-    putZeros(9);
     state = FLASH_READY;
     return status;
   }
@@ -302,10 +312,7 @@ function onBegin(payload: usize, len: i32): i32 {
  */
 function onWrite(payload: usize, len: i32): i32 {
   const imageLen = stagedImageLen();
-  if (imageLen <= 0) {
-    putU32(0);
-    return ERR_NOT_STAGED;
-  }
+  if (imageLen <= 0) return ERR_NOT_STAGED;
   if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
   const dataLen = len - WRITE_FIXED;
   if (dataLen <= 0 || dataLen > CHUNK_MAX) {
@@ -338,29 +345,14 @@ function onWrite(payload: usize, len: i32): i32 {
  * COMMIT of the image just committed is answered OK again (its answer may have been lost).
  */
 function onCommit(payload: usize, len: i32): i32 {
-  if (len != DIGEST_LEN) {
-    putZeros(DIGEST_LEN + 4);
-    return ERR_FRAME_LENGTH;
-  }
+  if (len != DIGEST_LEN) return ERR_FRAME_LENGTH;
   const imageLen = stagedImageLen();
-  if (imageLen <= 0) {
-    putZeros(DIGEST_LEN + 4);
-    return ERR_NOT_STAGED;
-  }
+  if (imageLen <= 0) return ERR_NOT_STAGED;
   if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
-  if (rxOffset < imageLen) {
-    putZeros(DIGEST_LEN + 4);
-    return ERR_INCOMPLETE;
-  }
+  if (rxOffset < imageLen) return ERR_INCOMPLETE;
   stagedDigest(digestBuf);
-  if (!constantTimeEqual(digestBuf, payload, DIGEST_LEN)) {
-    putZeros(DIGEST_LEN + 4);
-    return ERR_DIGEST_MISMATCH;
-  }
-  if (!stagedReadBack(digestBuf)) {
-    putZeros(DIGEST_LEN + 4);
-    return ERR_FLASH;
-  }
+  if (!constantTimeEqual(digestBuf, payload, DIGEST_LEN)) return ERR_DIGEST_MISMATCH;
+  if (!stagedReadBack(digestBuf)) return ERR_FLASH;
   putBytes(digestBuf, DIGEST_LEN);
   const status = stageCommit(payload);
   putU32(activeCommitSeq());
@@ -387,21 +379,12 @@ function cmacFlash(addr: u32, len: u32): bool {
  * CMAC(K_node, "predist-ring" || challenge || count || indices || the named ring records) (16).
  */
 function onCheck(payload: usize, len: i32): i32 {
-  if (len < CHALLENGE_LEN + 1) {
-    putZeros(2 * DIGEST_LEN);
-    return ERR_FRAME_LENGTH;
-  }
+  if (len < CHALLENGE_LEN + 1) return ERR_FRAME_LENGTH;
   const count = <i32>load<u8>(payload, CHALLENGE_LEN);
-  if (count > CHECK_INDEX_MAX || len != CHALLENGE_LEN + 1 + 2 * count) {
-    putZeros(2 * DIGEST_LEN);
-    return ERR_FRAME_LENGTH;
-  }
+  if (count > CHECK_INDEX_MAX || len != CHALLENGE_LEN + 1 + 2 * count) return ERR_FRAME_LENGTH;
   const addr = activeImageAddr();
   const imageLen = activeImageLen();
-  if (imageLen <= 0 || !imageNodeKey(addr, imageLen, keyBuf)) {
-    putZeros(2 * DIGEST_LEN);
-    return ERR_NO_IMAGE;
-  }
+  if (imageLen <= 0 || !imageNodeKey(addr, imageLen, keyBuf)) return ERR_NO_IMAGE;
   const records = flashU32(addr + HEADER_RECORD_COUNT);
   const recordLen = flashU32(addr + HEADER_RECORD_LEN);
   const ringAt = flashU32(addr + HEADER_RING_OFFSET);
@@ -414,7 +397,6 @@ function onCheck(payload: usize, len: i32): i32 {
   }
   if (status != OK) {
     wipe(keyBuf, KEY_LEN);
-    putZeros(2 * DIGEST_LEN);
     return status;
   }
   // Image tag over the challenge and the active digest.
@@ -440,7 +422,6 @@ function onCheck(payload: usize, len: i32): i32 {
   if (!readOk) {
     wipe(digestBuf, DIGEST_LEN);
     txLen = HEADER_LEN + 1;
-    putZeros(2 * DIGEST_LEN);
     return ERR_FLASH;
   }
   putBytes(digestBuf, DIGEST_LEN);
