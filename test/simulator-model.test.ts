@@ -243,6 +243,9 @@ describe("predist simulate input errors", () => {
 
   it("names flags as `predist analyze` does: --captured, not --capture", async () => {
     expect(await quiet(["simulate", "--capture", "10"])).toBe(EXIT.USAGE);
+    // --revoke needs the firmware engine and fits the firmware's 32 revoked node IDs.
+    expect(await quiet(["simulate", "--engine", "model", "--revoke", "3"])).toBe(EXIT.USAGE);
+    expect(await quiet(["simulate", "--revoke", "33"])).toBe(EXIT.USAGE);
   });
 
   it("defaults the scheme flags to SCHEME_DEFAULTS and states every flag's default", () => {
