@@ -143,8 +143,9 @@ export function renderReport(details: readonly SimulationDetail[]): string {
   const rows = runs
     .map(
       (r, i) =>
-        `<tr><td>${i + 1}</td><td>${escapeHtml(schemeLabel(r.scheme))}` +
-        `</td><td>${r.engine}</td><td>${r.nodes}</td><td>${r.range}</td><td>${r.meanNeighbours}</td>` +
+        `<tr><td>${i + 1}</td><td>${escapeHtml(schemeLabel(r.scheme))}</td>` +
+        `<td>${r.engine}</td><td>${r.nodes}</td><td>${r.range}</td>` +
+        `<td>${r.meanNeighbours}</td>` +
         `<td>${r.directFraction}</td><td>${r.predictedShareProbability}</td>` +
         `<td>${r.model?.directFraction ?? "-"}</td>` +
         `<td>${r.components.count}</td><td>${r.components.largestFraction}</td>` +
