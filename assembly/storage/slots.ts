@@ -39,6 +39,8 @@ const KIND_COMMIT: u8 = 1;
 /** A stage record: a transfer into the slot began (so it can resume after a reboot). */
 const KIND_STAGE: u8 = 2;
 const ERASED: u8 = 0xff;
+/** Above every u32 seq: the first boot pass admits every commit record. */
+const SEQ_BOUND_NONE: u64 = 0x100000000;
 
 const record = memory.data(RECORD_LEN, 16);
 const scratch = memory.data(DIGEST_LEN, 16);
@@ -127,26 +129,23 @@ export function slotsInit(): i32 {
   geometryOk = loadGeometry();
   if (!geometryOk) return ERR_FLASH_GEOMETRY;
 
-  // Pass 1: the newest record of any kind (it fixes where the next record goes).
+  // One pass per attempt: the highest commit record below the bound whose slot verifies; each
+  // failure lowers the bound. The first pass also finds the newest record of any kind (it fixes
+  // where the next record goes); its bound, 2^32, admits every seq.
   const count = recordCount();
-  for (let i = 0; i < count; i++) {
-    if (!readRecord(i)) continue;
-    const seq = load<u32>(record, 4);
-    if (newestIndex < 0 || seq > maxSeq) {
-      maxSeq = seq;
-      newestIndex = i;
-    }
-  }
-
-  // Pass 2: the highest commit record whose slot verifies; each failure lowers the bound.
   let activeIndex = -1;
-  let bound: u64 = <u64>maxSeq + 1;
+  let bound: u64 = SEQ_BOUND_NONE;
   for (let attempt = 0; attempt < count; attempt++) {
     let best = -1;
     let bestSeq: u32 = 0;
     for (let i = 0; i < count; i++) {
-      if (!readRecord(i) || load<u8>(record, 9) != KIND_COMMIT) continue;
+      if (!readRecord(i)) continue;
       const seq = load<u32>(record, 4);
+      if (attempt == 0 && (newestIndex < 0 || seq > maxSeq)) {
+        maxSeq = seq;
+        newestIndex = i;
+      }
+      if (load<u8>(record, 9) != KIND_COMMIT) continue;
       if (<u64>seq < bound && (best < 0 || seq > bestSeq)) {
         best = i;
         bestSeq = seq;
