@@ -19,7 +19,12 @@ const PLAN_CALLS = 20;
 
 export default async (report: Report): Promise<void> => {
   const rings = Number(process.env.BENCH_AUTHORITY_RINGS ?? TARGET_RINGS);
-  const authority = createAuthority({ scheme: "eg", pool: POOL, ring: RING, insecureSeed: "bench" });
+  const authority = createAuthority({
+    scheme: "eg",
+    pool: POOL,
+    ring: RING,
+    insecureSeed: "bench",
+  });
 
   // Pool precomputation (first poolKey call fills the cache), then a spot check against kdf().
   let t0 = performance.now();
@@ -38,8 +43,13 @@ export default async (report: Report): Promise<void> => {
       throw new Error(`pool fast path differs from kdfSha256 at key ID ${id}`);
     }
   }
-  report({ bench: "authority.pool-precompute", pool: POOL, ms: Math.round(poolMs),
-    keysPerSecond: Math.round(POOL / (poolMs / 1000)), verifiedAgainstKdf: 4 });
+  report({
+    bench: "authority.pool-precompute",
+    pool: POOL,
+    ms: Math.round(poolMs),
+    keysPerSecond: Math.round(POOL / (poolMs / 1000)),
+    verifiedAgainstKdf: 4,
+  });
 
   // Rings assigned and encoded.
   let peakRss = process.memoryUsage().rss;
@@ -58,12 +68,20 @@ export default async (report: Report): Promise<void> => {
   const perSecond = rings / seconds;
   const projected = TARGET_RINGS / perSecond;
   report({
-    bench: "authority.eg-rings", pool: POOL, ring: RING, rings, seconds: +seconds.toFixed(2),
-    ringsPerSecond: Math.round(perSecond), cpuSeconds: +cpuSeconds.toFixed(2),
-    cpuSecondsFor100k: +((cpuSeconds * TARGET_RINGS) / rings).toFixed(2), bytes,
-    secondsFor100k: +projected.toFixed(2), extrapolated: rings !== TARGET_RINGS,
+    bench: "authority.eg-rings",
+    pool: POOL,
+    ring: RING,
+    rings,
+    seconds: +seconds.toFixed(2),
+    ringsPerSecond: Math.round(perSecond),
+    cpuSeconds: +cpuSeconds.toFixed(2),
+    cpuSecondsFor100k: +((cpuSeconds * TARGET_RINGS) / rings).toFixed(2),
+    bytes,
+    secondsFor100k: +projected.toFixed(2),
+    extrapolated: rings !== TARGET_RINGS,
     ratioToTarget: +(projected / TARGET_SECONDS).toFixed(3),
-    peakRssMiB: Math.round(peakRss / 2 ** 20), rssRatioToTarget: +(peakRss / TARGET_RSS_BYTES).toFixed(3),
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    rssRatioToTarget: +(peakRss / TARGET_RSS_BYTES).toFixed(3),
   });
   authority.destroy();
 
@@ -73,6 +91,10 @@ export default async (report: Report): Promise<void> => {
     plan({ nodes: 10_000 + i, neighbours: 40, connectivity: 0.99999, memory: 4096 });
   }
   const planSeconds = (performance.now() - t0) / 1000;
-  report({ bench: "analytics.plan", calls: PLAN_CALLS, callsPerSecond: +(PLAN_CALLS / planSeconds).toFixed(2),
-    msPerCall: +((planSeconds * 1000) / PLAN_CALLS).toFixed(1) });
+  report({
+    bench: "analytics.plan",
+    calls: PLAN_CALLS,
+    callsPerSecond: +(PLAN_CALLS / planSeconds).toFixed(2),
+    msPerCall: +((planSeconds * 1000) / PLAN_CALLS).toFixed(1),
+  });
 };

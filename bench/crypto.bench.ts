@@ -95,7 +95,8 @@ const round3 = (x: number): number => +x.toFixed(3);
 function ratio(subject: number[], reference: number[]): Record<string, number> {
   const ratios = subject.map((s, i) => s / reference[i]);
   return {
-    median: round3(median(ratios)), min: round3(Math.min(...ratios)),
+    median: round3(median(ratios)),
+    min: round3(Math.min(...ratios)),
     max: round3(Math.max(...ratios)),
   };
 }
@@ -135,10 +136,31 @@ function buildCoreOnly(): Uint8Array | undefined {
     writeFileSync(config, "{}");
     const out = join(dir, "core.wasm");
     const asc = join(ROOT, "node_modules/assemblyscript/bin/asc.js");
-    const result = spawnSync(process.execPath, [asc, join(ROOT, "assembly/crypto/core.ts"),
-      "--config", config, "--runtime", "stub", "--initialMemory", "1", "--maximumMemory", "1",
-      "--disable", "bulk-memory,sign-extension,mutable-globals,nontrapping-f2i",
-      "-O3", "--shrinkLevel", "2", "--converge", "--noAssert", "-o", out], { cwd: ROOT });
+    const result = spawnSync(
+      process.execPath,
+      [
+        asc,
+        join(ROOT, "assembly/crypto/core.ts"),
+        "--config",
+        config,
+        "--runtime",
+        "stub",
+        "--initialMemory",
+        "1",
+        "--maximumMemory",
+        "1",
+        "--disable",
+        "bulk-memory,sign-extension,mutable-globals,nontrapping-f2i",
+        "-O3",
+        "--shrinkLevel",
+        "2",
+        "--converge",
+        "--noAssert",
+        "-o",
+        out,
+      ],
+      { cwd: ROOT },
+    );
     if (result.status !== 0) return undefined;
     return new Uint8Array(readFileSync(out));
   } finally {
@@ -156,9 +178,10 @@ export default async function crypto(report: Report): Promise<void> {
     const codeBytes = sections.get(CODE_SECTION) ?? 0;
     report({
       bench: "crypto.size",
-      method: "assembly/crypto/core.ts (raw core exports, no validating wrappers) compiled with "
-        + "the release options; codeBytes = code section (all function bodies), the target's "
-        + "measure; coreModuleBytes adds export names, types and the data section",
+      method:
+        "assembly/crypto/core.ts (raw core exports, no validating wrappers) compiled with " +
+        "the release options; codeBytes = code section (all function bodies), the target's " +
+        "measure; coreModuleBytes adds export names, types and the data section",
       codeBytes,
       targetBytes: CORE_TARGET_BYTES,
       ratioToTarget: round3(codeBytes / CORE_TARGET_BYTES),
@@ -181,8 +204,9 @@ export default async function crypto(report: Report): Promise<void> {
   const bulkAt = scratch + 1024;
   memory.set(key, keyAt);
   fn.aesExpandKey(keyAt, scheduleAt);
-  const method = `${ROUNDS} interleaved rounds of ${SLICE_MS} ms CPU time per side, order `
-    + "rotated; ratio = per-round wasm rate / reference rate (median, min, max)";
+  const method =
+    `${ROUNDS} interleaved rounds of ${SLICE_MS} ms CPU time per side, order ` +
+    "rotated; ratio = per-round wasm rate / reference rate (median, min, max)";
 
   // Bulk: BULK_LEN bytes per call, key schedule kept on every side.
   const bulk = new Uint8Array(BULK_LEN).map((_, i) => i & 0xff);

@@ -22,13 +22,17 @@ const PARALLEL = 8;
 const REPEATS = 3;
 const CHUNK = 1024;
 
-async function startEmulator(count: number, lineRate: number):
-  Promise<{ dir: string; stop: () => void }> {
+async function startEmulator(
+  count: number,
+  lineRate: number,
+): Promise<{ dir: string; stop: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "predist-bench-"));
   const cli = fileURLToPath(new URL("../../bin/predist.js", import.meta.url));
-  const child = spawn(process.execPath, [cli, "emulate", "--count", String(count), "--dir", dir,
-    "--line-rate", String(lineRate)],
-    { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [cli, "emulate", "--count", String(count), "--dir", dir, "--line-rate", String(lineRate)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   await new Promise<void>((resolve, reject) => {
     let text = "";
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -49,8 +53,13 @@ async function startEmulator(count: number, lineRate: number):
 async function wallMs(jobs: Job[]): Promise<number> {
   const started = performance.now();
   const results = await runJobs(jobs, {
-    timing: DEFAULT_TIMING, json: true, trace: false, bars: false, color: false,
-    out: () => {}, err: () => {},
+    timing: DEFAULT_TIMING,
+    json: true,
+    trace: false,
+    bars: false,
+    color: false,
+    out: () => {},
+    err: () => {},
   });
   const failed = results.find((r) => !r.ok);
   if (failed) throw new Error(`bench flash failed on ${failed.port}: ${failed.message}`);
@@ -58,8 +67,12 @@ async function wallMs(jobs: Job[]): Promise<number> {
 }
 
 export default async function (report: Report): Promise<void> {
-  const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250,
-    insecureSeed: "flash-bench" });
+  const authority = createAuthority({
+    scheme: "eg",
+    pool: 10_000,
+    ring: 250,
+    insecureSeed: "flash-bench",
+  });
   const image = buildImage(authority, 1);
 
   // Wire overhead and round trips: one fresh transfer with the end-of-line check.
@@ -68,13 +81,20 @@ export default async function (report: Report): Promise<void> {
   const wire = result.stats.bytesOut + result.stats.bytesIn;
   const ceil = Math.ceil(image.length / CHUNK);
   report({
-    bench: "flash wire overhead", image: image.length, wireBytes: wire,
-    hostToNode: result.stats.bytesOut, nodeToHost: result.stats.bytesIn,
-    ratio: Number((wire / image.length).toFixed(4)), target: 1.1,
+    bench: "flash wire overhead",
+    image: image.length,
+    wireBytes: wire,
+    hostToNode: result.stats.bytesOut,
+    nodeToHost: result.stats.bytesIn,
+    ratio: Number((wire / image.length).toFixed(4)),
+    target: 1.1,
   });
   report({
-    bench: "flash round trips", roundTrips: result.stats.roundTrips, ceilImageOverChunk: ceil,
-    extra: result.stats.roundTrips - ceil, target: `<= ceil + 4 = ${ceil + 4}`,
+    bench: "flash round trips",
+    roundTrips: result.stats.roundTrips,
+    ceilImageOverChunk: ceil,
+    extra: result.stats.roundTrips - ceil,
+    target: `<= ceil + 4 = ${ceil + 4}`,
   });
   report({
     bench: "flash line time at 115200 baud",
@@ -87,12 +107,19 @@ export default async function (report: Report): Promise<void> {
   for (const lineRate of [0, BAUD]) {
     const emulator = await startEmulator(PARALLEL, lineRate);
     try {
-      const ports = readdirSync(emulator.dir).filter((name) => /^port\d+$/.test(name)).sort()
+      const ports = readdirSync(emulator.dir)
+        .filter((name) => /^port\d+$/.test(name))
+        .sort()
         .map((name) => join(emulator.dir, name));
       // A different image per round, so every round transfers and commits.
-      const fresh = (round: number, count: number): Job[] => ports.slice(0, count)
-        .map((port, i) => ({ port, source: "bench", image: buildImage(authority,
-          1000 * (round + 1) + i) }));
+      const fresh = (round: number, count: number): Job[] =>
+        ports
+          .slice(0, count)
+          .map((port, i) => ({
+            port,
+            source: "bench",
+            image: buildImage(authority, 1000 * (round + 1) + i),
+          }));
       await wallMs(fresh(0, PARALLEL));
       let one = 0;
       let eight = 0;
@@ -103,10 +130,12 @@ export default async function (report: Report): Promise<void> {
         eight += await wallMs(all);
       }
       report({
-        bench: "flash 8 nodes in parallel vs 1", line: lineRate === 0 ? "pty (no pacing)" :
-          `${lineRate} baud modelled`, oneNodeMs: Number((one / REPEATS).toFixed(1)),
+        bench: "flash 8 nodes in parallel vs 1",
+        line: lineRate === 0 ? "pty (no pacing)" : `${lineRate} baud modelled`,
+        oneNodeMs: Number((one / REPEATS).toFixed(1)),
         eightNodesMs: Number((eight / REPEATS).toFixed(1)),
-        ratio: Number((eight / one).toFixed(3)), target: 1.5,
+        ratio: Number((eight / one).toFixed(3)),
+        target: 1.5,
       });
     } finally {
       emulator.stop();

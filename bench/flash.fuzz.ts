@@ -9,10 +9,21 @@
 import { buildImage, createAuthority } from "../host/authority/index.js";
 import { mmoHash } from "../host/crypto/index.js";
 import { EmulatedNode, Flash, Prng } from "../host/emulator/index.js";
-import { encodeFrame, frameBody, slipEncode, FrameDecoder, type Frame } from
-  "../provisioning/flash/frame.js";
 import {
-  CMD, beginRequest, checkRequest, commitRequest, helloRequest, parseHello, writeRequest,
+  encodeFrame,
+  frameBody,
+  slipEncode,
+  FrameDecoder,
+  type Frame,
+} from "../provisioning/flash/frame.js";
+import {
+  CMD,
+  beginRequest,
+  checkRequest,
+  commitRequest,
+  helloRequest,
+  parseHello,
+  writeRequest,
 } from "../provisioning/flash/protocol.js";
 import type { Report } from "./harness.js";
 
@@ -37,12 +48,18 @@ function sessionFrames(image: Uint8Array, chunk: number): Frame[] {
     { cmd: CMD.BEGIN, seq: 1, payload: beginRequest(image.length, digest, false) },
   ];
   for (let at = 0; at < image.length; at += chunk) {
-    frames.push({ cmd: CMD.WRITE, seq: frames.length & 0xff,
-      payload: writeRequest(at, image.subarray(at, at + chunk)) });
+    frames.push({
+      cmd: CMD.WRITE,
+      seq: frames.length & 0xff,
+      payload: writeRequest(at, image.subarray(at, at + chunk)),
+    });
   }
   frames.push({ cmd: CMD.COMMIT, seq: frames.length & 0xff, payload: commitRequest(digest) });
-  frames.push({ cmd: CMD.CHECK, seq: frames.length & 0xff,
-    payload: checkRequest(new Uint8Array(16), [0, 1]) });
+  frames.push({
+    cmd: CMD.CHECK,
+    seq: frames.length & 0xff,
+    payload: checkRequest(new Uint8Array(16), [0, 1]),
+  });
   return frames;
 }
 
@@ -63,18 +80,27 @@ function mutate(prng: Prng, frame: Frame): Uint8Array {
       }
       return encodeFrame({ cmd, seq: prng.int(256), payload });
     case 1: // truncated payload, CRC fixed
-      return encodeFrame({ cmd, seq: prng.int(256), payload: payload.subarray(0,
-        prng.int(payload.length + 1)) });
+      return encodeFrame({
+        cmd,
+        seq: prng.int(256),
+        payload: payload.subarray(0, prng.int(payload.length + 1)),
+      });
     case 2: // extended payload, CRC fixed
-      return encodeFrame({ cmd, seq: 0, payload: Uint8Array.from([...payload,
-        ...randomBytes(prng, 1 + prng.int(64))]) });
+      return encodeFrame({
+        cmd,
+        seq: 0,
+        payload: Uint8Array.from([...payload, ...randomBytes(prng, 1 + prng.int(64))]),
+      });
     case 3: // another command on the same payload
       cmd = prng.int(8);
       return encodeFrame({ cmd, seq: 0, payload });
     case 4: // offset or length field moved
       if (payload.length >= 4) {
-        new DataView(payload.buffer).setUint32(0, prng.int(2) ? prng.nextU32() :
-          prng.int(SLOT_LEN + 2048), true);
+        new DataView(payload.buffer).setUint32(
+          0,
+          prng.int(2) ? prng.nextU32() : prng.int(SLOT_LEN + 2048),
+          true,
+        );
       }
       return encodeFrame({ cmd, seq: 0, payload });
     default: // a byte flipped after the CRC: the node must drop it
@@ -89,8 +115,11 @@ function nextInput(prng: Prng, valid: Frame[]): Uint8Array {
     case 0:
       return randomBytes(prng, prng.int(300));
     case 1:
-      return encodeFrame({ cmd: prng.int(2) ? prng.int(8) : prng.int(256), seq: prng.int(256),
-        payload: randomBytes(prng, prng.int(1100)) });
+      return encodeFrame({
+        cmd: prng.int(2) ? prng.int(8) : prng.int(256),
+        seq: prng.int(256),
+        payload: randomBytes(prng, prng.int(1100)),
+      });
     default:
       return mutate(prng, valid[prng.int(valid.length)]!);
   }
@@ -149,16 +178,26 @@ export function fuzzReceiver(count: number, seed: string): FuzzOutcome {
     const bytes = flash.snapshot();
     const image = images[index]!;
     slotMatches = [0, SLOT_LEN].some((base) =>
-      Buffer.from(bytes.subarray(base, base + image.length)).equals(Buffer.from(image)));
+      Buffer.from(bytes.subarray(base, base + image.length)).equals(Buffer.from(image)),
+    );
   }
-  return { frames: count, crashes, answers, commits, activeIsSent: index >= 0 || active ===
-    "00".repeat(16), slotMatches: index < 0 ? active === "00".repeat(16) : slotMatches };
+  return {
+    frames: count,
+    crashes,
+    answers,
+    commits,
+    activeIsSent: index >= 0 || active === "00".repeat(16),
+    slotMatches: index < 0 ? active === "00".repeat(16) : slotMatches,
+  };
 }
 
 export default async function (report: Report): Promise<void> {
   const count = 1_000_000;
   const started = performance.now();
   const outcome = fuzzReceiver(count, "bench");
-  report({ bench: "flash receiver fuzz", ...outcome,
-    seconds: Number(((performance.now() - started) / 1000).toFixed(1)) });
+  report({
+    bench: "flash receiver fuzz",
+    ...outcome,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+  });
 }

@@ -8,7 +8,12 @@ import type { Report } from "./harness.js";
 import { EmulatedNode, RecordingMedium, DEFAULT_FIRMWARE_PATH } from "../host/emulator/index.js";
 import { createAuthority, buildImage, type AuthorityOptions } from "../host/authority/index.js";
 import {
-  provision, netStatus, twoNodes, exchange, NET_STATUS, type Side,
+  provision,
+  netStatus,
+  twoNodes,
+  exchange,
+  NET_STATUS,
+  type Side,
 } from "../host/protocol/testing.js";
 import { encodeHello, TYPE_HELLO } from "../host/protocol/index.js";
 
@@ -45,8 +50,12 @@ export default async (report: Report) => {
   report({ bench: "protocol.wasm-size", bytes: size, target: 16384 });
 
   // RAM: a 250-key ring, then HELLOs from 32 neighbours fill the table.
-  const ramAuthority = createAuthority(
-    { scheme: "eg", pool: 10_000, ring: 250, insecureSeed: "ram" });
+  const ramAuthority = createAuthority({
+    scheme: "eg",
+    pool: 10_000,
+    ring: 250,
+    insecureSeed: "ram",
+  });
   const node = new EmulatedNode({ id: 7, seed: "ram", medium: new RecordingMedium(() => 0) });
   provision(node, buildImage(ramAuthority, 7));
   const bootStatus = node.boot();
@@ -57,17 +66,22 @@ export default async (report: Report) => {
     }
   }
   report({
-    bench: "protocol.ram", bootStatus, ringKeys: netStatus(node, NET_STATUS.ringKeys),
+    bench: "protocol.ram",
+    bootStatus,
+    ringKeys: netStatus(node, NET_STATUS.ringKeys),
     neighbours: netStatus(node, NET_STATUS.neighbours),
-    staticBytes: netStatus(node, NET_STATUS.ramBytes), page: 65536,
+    staticBytes: netStatus(node, NET_STATUS.ramBytes),
+    page: 65536,
     neighbourEntryBytes: netStatus(node, NET_STATUS.entryLen),
     note: "static data end (__heap_base); every table is fixed-size and the ring stays in flash",
   });
 
   for (const [name, options] of SCHEMES) {
     let t = performance.now();
-    const authority = createAuthority(
-      { ...options, insecureSeed: `b-${name}` } as AuthorityOptions);
+    const authority = createAuthority({
+      ...options,
+      insecureSeed: `b-${name}`,
+    } as AuthorityOptions);
     const [u, v] = pairOf(authority);
     const images: [Uint8Array, Uint8Array] = [buildImage(authority, u), buildImage(authority, v)];
     const authorityMs = performance.now() - t;
@@ -78,9 +92,14 @@ export default async (report: Report) => {
     sides.forEach((s, i) => {
       const f = sideFigures(s);
       report({
-        bench: `protocol.handshake.${name}`, side: i === 0 ? "initiator" : "responder", linked,
-        ...f, aesBlocks: f.aesBlocks - base[i], bootAesBlocks: base[i],
-        note: "discovery (HELLO) and handshake; AES blocks from the crypto core's counter, " +
+        bench: `protocol.handshake.${name}`,
+        side: i === 0 ? "initiator" : "responder",
+        linked,
+        ...f,
+        aesBlocks: f.aesBlocks - base[i],
+        bootAesBlocks: base[i],
+        note:
+          "discovery (HELLO) and handshake; AES blocks from the crypto core's counter, " +
           "after boot (the image check at boot reported apart)",
       });
     });
@@ -99,8 +118,10 @@ export default async (report: Report) => {
       n++;
     }
     report({
-      bench: `protocol.handshakes-per-second.${name}`, perSecond: n / (handshakeMs / 1000),
-      authorityAndImagesMs: authorityMs, bootMsPerPair: bootMs / n,
+      bench: `protocol.handshakes-per-second.${name}`,
+      perSecond: n / (handshakeMs / 1000),
+      authorityAndImagesMs: authorityMs,
+      bootMsPerPair: bootMs / n,
       note: "discovery plus handshake of two fresh nodes; creation and boot excluded",
     });
   }

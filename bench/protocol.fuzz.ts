@@ -12,8 +12,13 @@ export default async (report: Report) => {
     const start = performance.now();
     const [outcome] = fuzzProtocol(perHandler, `bench-fuzz-${handler}`, [handler]);
     report({
-      bench: `protocol.fuzz.${handler}`, ...outcome, tableErrors: outcome.tableErrors.slice(0, 4),
-      ok: outcome.crashes === 0 && outcome.badStatuses === 0 && outcome.tableErrors.length === 0 &&
+      bench: `protocol.fuzz.${handler}`,
+      ...outcome,
+      tableErrors: outcome.tableErrors.slice(0, 4),
+      ok:
+        outcome.crashes === 0 &&
+        outcome.badStatuses === 0 &&
+        outcome.tableErrors.length === 0 &&
         outcome.leaks === 0,
       seconds: (performance.now() - start) / 1000,
     });

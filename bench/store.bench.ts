@@ -14,8 +14,13 @@ import { wipe } from "../host/crypto/index.js";
 import type { Report } from "./harness.js";
 import { openStore } from "../provisioning/store/index.js";
 import { runDrill } from "../provisioning/store/drill.js";
-import { addShare, checkShare, newCustody, openMaster, rebuildKek } from
-  "../provisioning/custody/seal.js";
+import {
+  addShare,
+  checkShare,
+  newCustody,
+  openMaster,
+  rebuildKek,
+} from "../provisioning/custody/seal.js";
 import type { CheckedShare } from "../provisioning/custody/seal.js";
 
 const NODES = 100_000;

@@ -7,7 +7,7 @@ import { type SchemeParams, checkSchemeParams } from "../host/authority/index.js
 import { SCHEME_NAMES } from "../host/image/index.js";
 import { CliError, EXIT } from "./errors.js";
 
-/** Defaults of the scheme flags: Eschenauer-Gligor's own example deployment (P = 10,000, k = 75). */
+/** Defaults of the scheme flags: Eschenauer-Gligor's example deployment (P = 10,000, k = 75). */
 export const SCHEME_DEFAULTS = {
   scheme: "eg",
   pool: 10_000,
@@ -58,12 +58,20 @@ export function addSchemeOptions(command: Command): Command {
     .option("--nodes <n>", "network size n (full, pairwise; node IDs 1..n)", count, d.nodes)
     .option("--partners <m>", "mean partners per node m (pairwise)", count, d.partners)
     .option("--polynomials <s>", "polynomials in the pool s (polypool)", count, d.polynomials)
-    .option("--per-node <s'>", "polynomials per node s' (polypool; s = s' = 1 is Blundo)", count,
-      d.perNode)
+    .option(
+      "--per-node <s'>",
+      "polynomials per node s' (polypool; s = s' = 1 is Blundo)",
+      count,
+      d.perNode,
+    )
     .option("--degree <t>", "polynomial degree t (polypool)", count, d.degree)
     .option("--lanes <L>", "31-bit field lanes per polynomial (polypool)", count, d.lanes)
-    .option("--seeded", "rings drawn from a public seed, so HELLO carries only the node ID " +
-      "(eg, qcomposite, polypool; rings become public)", false);
+    .option(
+      "--seeded",
+      "rings drawn from a public seed, so HELLO carries only the node ID " +
+        "(eg, qcomposite, polypool; rings become public)",
+      false,
+    );
 }
 
 /** The scheme flags as authority parameters; impossible combinations exit INVALID_INPUT. */
@@ -84,8 +92,14 @@ export function schemeParamsFrom(flags: SchemeFlags): SchemeParams {
       params = { scheme: "pairwise", nodes: flags.nodes, partners: flags.partners };
       break;
     case "polypool":
-      params = { scheme: "polypool", polynomials: flags.polynomials, perNode: flags.perNode,
-        degree: flags.degree, lanes: flags.lanes, seeded };
+      params = {
+        scheme: "polypool",
+        polynomials: flags.polynomials,
+        perNode: flags.perNode,
+        degree: flags.degree,
+        lanes: flags.lanes,
+        seeded,
+      };
       break;
     default:
       params = { scheme: "leap" };
@@ -94,9 +108,12 @@ export function schemeParamsFrom(flags: SchemeFlags): SchemeParams {
     return checkSchemeParams(params);
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
-      throw new CliError(EXIT.INVALID_INPUT, `${flags.scheme}: ${error.message}`,
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `${flags.scheme}: ${error.message}`,
         "check the scheme parameters: ring <= pool, q <= ring, partners <= nodes - 1, " +
-          "per-node <= polynomials, pool <= 2^32");
+          "per-node <= polynomials, pool <= 2^32",
+      );
     }
     throw error;
   }

@@ -6,9 +6,19 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
-  compromisedFraction, egCompromised, egShareProbability, erdosRenyiDegree, largestPool, plan,
-  qcompositeCompromisedCps, qcompositeCompromisedExact, qcompositeDistribution,
-  qcompositeLinkProbability, requiredShareProbability, smallestRing, storageBytes,
+  compromisedFraction,
+  egCompromised,
+  egShareProbability,
+  erdosRenyiDegree,
+  largestPool,
+  plan,
+  qcompositeCompromisedCps,
+  qcompositeCompromisedExact,
+  qcompositeDistribution,
+  qcompositeLinkProbability,
+  requiredShareProbability,
+  smallestRing,
+  storageBytes,
   thresholdCompromised,
 } from "../host/analytics/index.js";
 import { buildImage, createAuthority } from "../host/authority/index.js";
@@ -53,7 +63,11 @@ describe("Eschenauer-Gligor (CCS 2002)", () => {
   it("Erdős–Rényi sizing: d and p' = d / (n' - 1) (EG section 3.2)", () => {
     const er = vectors.erdosRenyi;
     close(erdosRenyiDegree(er.nodes, er.connectivity), er.degree, 1e-12);
-    close(requiredShareProbability(er.nodes, er.neighbours, er.connectivity), er.degree / 39, 1e-12);
+    close(
+      requiredShareProbability(er.nodes, er.neighbours, er.connectivity),
+      er.degree / 39,
+      1e-12,
+    );
   });
 
   it("smallest ring and largest pool are the boundaries of the target", () => {
@@ -88,9 +102,17 @@ describe("q-composite (Chan-Perrig-Song S&P 2003; Zhao et al. IEEE T-IT 2017)", 
   }
 
   it("p(i) sums to 1 and matches the BigInt hypergeometric form on a grid", () => {
-    for (const [S, m] of [[30, 10], [100, 7], [1000, 40]]) {
+    for (const [S, m] of [
+      [30, 10],
+      [100, 7],
+      [1000, 40],
+    ]) {
       const dist = qcompositeDistribution(S, m);
-      close(dist.reduce((a, b) => a + b, 0), 1, 1e-12);
+      close(
+        dist.reduce((a, b) => a + b, 0),
+        1,
+        1e-12,
+      );
       for (let i = 0; i <= m; i++) {
         const want = ratio(choose(m, i) * choose(S - m, m - i), choose(S, m));
         expect(Math.abs(dist[i] - want)).toBeLessThan(1e-12);

@@ -25,7 +25,7 @@ describe("derivations (docs/schemes.md, Derivations)", () => {
     }
   });
 
-  it("pool key i = kdfSha256(master, \"pool\", i LE), from the cache and on demand", () => {
+  it('pool key i = kdfSha256(master, "pool", i LE), from the cache and on demand', () => {
     const a = createAuthority({ scheme: "eg", pool: 1000, ring: 10, master });
     expect(a.poolKey(999)).toEqual(kdfSha256(master, "pool", le(999)));
     const big = createAuthority({ scheme: "eg", pool: 2 ** 32, ring: 10, master });
@@ -41,25 +41,30 @@ describe("derivations (docs/schemes.md, Derivations)", () => {
   it("field arithmetic mod 2^31 - 1 agrees with BigInt", () => {
     const p = 2n ** 31n - 1n;
     const samples = [0, 1, 2, 65535, 65536, 2 ** 31 - 2, 1234567891, 987654321];
-    for (const a of samples) for (const b of samples) {
-      expect(BigInt(mulMod(a, b))).toBe((BigInt(a) * BigInt(b)) % p);
-    }
+    for (const a of samples)
+      for (const b of samples) {
+        expect(BigInt(mulMod(a, b))).toBe((BigInt(a) * BigInt(b)) % p);
+      }
     // 3 + 5x + 7x^2 at x = 2^31 - 2 = -1: 3 - 5 + 7 = 5.
     expect(evaluateShare([3, 5, 7], 2 ** 31 - 2)).toBe(5);
   });
 
-  it("μTESLA: K_n = kdfSha256(master, \"tesla-chain\"), K_i = oneWay(K_{i+1}), commitment K_0", () => {
-    const a = createAuthority({ scheme: "leap", master, anchor: { chainLength: 150 } });
-    let key = kdfSha256(master, "tesla-chain", new Uint8Array(0));
-    const keys: Uint8Array[] = [];
-    for (let i = 150; i >= 0; i--) {
-      keys[i] = key;
-      key = oneWay(key);
-    }
-    for (const i of [0, 1, 63, 64, 65, 127, 128, 149, 150]) expect(a.chainKey(i)).toEqual(keys[i]);
-    expect(a.anchor.commitment).toEqual(keys[0]);
-    expect(() => a.chainKey(151)).toThrow(RangeError);
-  });
+  it(
+    'μTESLA: K_n = kdfSha256(master, "tesla-chain"), K_i =' + " oneWay(K_{i+1}), commitment K_0",
+    () => {
+      const a = createAuthority({ scheme: "leap", master, anchor: { chainLength: 150 } });
+      let key = kdfSha256(master, "tesla-chain", new Uint8Array(0));
+      const keys: Uint8Array[] = [];
+      for (let i = 150; i >= 0; i--) {
+        keys[i] = key;
+        key = oneWay(key);
+      }
+      for (const i of [0, 1, 63, 64, 65, 127, 128, 149, 150])
+        expect(a.chainKey(i)).toEqual(keys[i]);
+      expect(a.anchor.commitment).toEqual(keys[0]);
+      expect(() => a.chainKey(151)).toThrow(RangeError);
+    },
+  );
 });
 
 describe("ring generator (docs/schemes.md, Ring generator)", () => {
@@ -85,7 +90,14 @@ describe("ring generator (docs/schemes.md, Ring generator)", () => {
   });
 
   it("a neighbour regenerates a seeded ring from the header seed and draws", () => {
-    const a = createAuthority({ scheme: "qcomposite", pool: 500, ring: 40, q: 2, seeded: true, master });
+    const a = createAuthority({
+      scheme: "qcomposite",
+      pool: 500,
+      ring: 40,
+      q: 2,
+      seeded: true,
+      master,
+    });
     const image = decodeImage(buildImage(a, 1234));
     const ring = regenerateRing(image.ringSeed, 1234, image.poolSize, image.ringSize, image.draws);
     expect(Array.from(ring)).toEqual(image.records.map((r) => r.id));
@@ -113,7 +125,7 @@ describe("pair keys agree on both sides from each side's own image", () => {
     it(name, () => {
       const a = createAuthority({ ...options, insecureSeed: `pairs-${name}` } as AuthorityOptions);
       let rng = 12345;
-      const next = () => (rng = (rng * 1103515245 + 12345) % 2 ** 31) % maxId + 1;
+      const next = () => ((rng = (rng * 1103515245 + 12345) % 2 ** 31) % maxId) + 1;
       let linked = 0;
       for (let trial = 0; trial < 40; trial++) {
         const u = next();
@@ -160,8 +172,12 @@ describe("bad parameters", () => {
     expect(() => createAuthority({ scheme: "qcomposite", pool: 10, ring: 5, q: 6 })).toThrow(/q:/);
     expect(() => createAuthority({ scheme: "eg", pool: 2 ** 32 + 1, ring: 1 })).toThrow(/pool/);
     expect(() => createAuthority({ scheme: "eg", pool: 10.5, ring: 1 })).toThrow(/pool/);
-    expect(() => createAuthority({ scheme: "pairwise", nodes: 10, partners: 10 })).toThrow(/partners/);
-    expect(() => createAuthority({ scheme: "full", nodes: 10, seeded: true } as never)).toThrow(/seeded/);
+    expect(() => createAuthority({ scheme: "pairwise", nodes: 10, partners: 10 })).toThrow(
+      /partners/,
+    );
+    expect(() => createAuthority({ scheme: "full", nodes: 10, seeded: true } as never)).toThrow(
+      /seeded/,
+    );
     const a = createAuthority({ scheme: "full", nodes: 10 });
     expect(() => buildImage(a, 11)).toThrow(/outside the network/);
     expect(() => buildImage(a, 0)).toThrow(/nodeId/);
@@ -169,7 +185,9 @@ describe("bad parameters", () => {
 
   it("refuses an image too large for a flash slot, naming the scheme", () => {
     const a = createAuthority({ scheme: "full", nodes: 2000 });
-    expect(() => buildImage(a, 1)).toThrow(/image too large: scheme full.*39,?\d* ?bytes|scheme full/);
+    expect(() => buildImage(a, 1)).toThrow(
+      /image too large: scheme full.*39,?\d* ?bytes|scheme full/,
+    );
   });
 });
 

@@ -16,18 +16,40 @@ const run = (...args: string[]) => {
 };
 
 describe("analyze", () => {
-  it("EG P = 10,000, k = 75: p' = 0.4326 (exact, EG 2002 rounds to 0.5), degree for n' = 40", () => {
-    const { code, out } = run("analyze", "--scheme", "eg", "--pool", "10000", "--ring", "75",
-      "--neighbours", "40");
-    expect(code).toBe(0);
-    expect(out).toMatch(/link probability\s+0\.4326/);
-    expect(out).toMatch(/secure degree\s+16\.87/); // 0.43262 x 39
-    expect(out).toMatch(/storage\s+1664 bytes/); // 164 + 75 x 20
-  });
+  it(
+    "EG P = 10,000, k = 75: p' = 0.4326 (exact, EG 2002 rounds" + " to 0.5), degree for n' = 40",
+    () => {
+      const { code, out } = run(
+        "analyze",
+        "--scheme",
+        "eg",
+        "--pool",
+        "10000",
+        "--ring",
+        "75",
+        "--neighbours",
+        "40",
+      );
+      expect(code).toBe(0);
+      expect(out).toMatch(/link probability\s+0\.4326/);
+      expect(out).toMatch(/secure degree\s+16\.87/); // 0.43262 x 39
+      expect(out).toMatch(/storage\s+1664 bytes/); // 164 + 75 x 20
+    },
+  );
 
   it("--json gives one object with the compromised fractions asked for", () => {
-    const { code, out } = run("analyze", "--scheme", "eg", "--pool", "1000", "--ring", "10",
-      "--captured", "0,10", "--json");
+    const { code, out } = run(
+      "analyze",
+      "--scheme",
+      "eg",
+      "--pool",
+      "1000",
+      "--ring",
+      "10",
+      "--captured",
+      "0,10",
+      "--json",
+    );
     expect(code).toBe(0);
     const parsed = JSON.parse(out);
     expect(parsed.compromised).toEqual([
@@ -37,7 +59,11 @@ describe("analyze", () => {
   });
 
   const bad: [string[], number, RegExp][] = [
-    [["--scheme", "eg", "--pool", "10", "--ring", "11"], 3, /ring: expected an integer from 1 to 10, got 11/],
+    [
+      ["--scheme", "eg", "--pool", "10", "--ring", "11"],
+      3,
+      /ring: expected an integer from 1 to 10, got 11/,
+    ],
     [["--scheme", "qcomposite", "--pool", "100", "--ring", "5", "--q", "6"], 3, /q: .*got 6/],
     [["--scheme", "eg", "--pool", "0", "--ring", "1"], 3, /pool: .*got 0/],
     [["--scheme", "eg", "--pool", "4294967297", "--ring", "1"], 3, /pool: .*4294967297/],
@@ -65,8 +91,16 @@ describe("plan", () => {
   });
 
   it("--json is one object with the required probability from Erdős–Rényi", () => {
-    const { out } = run("plan", "--nodes", "10000", "--neighbours", "40", "--memory", "4096",
-      "--json");
+    const { out } = run(
+      "plan",
+      "--nodes",
+      "10000",
+      "--neighbours",
+      "40",
+      "--memory",
+      "4096",
+      "--json",
+    );
     const parsed = JSON.parse(out);
     // d = (9999/10000)(ln 10^4 - ln(-ln 0.99999)) = 20.7211; p' = d / 39 (EG 2002 section 3.2).
     expect(parsed.requiredShareProbability).toBeCloseTo(20.7211 / 39, 4);
@@ -82,7 +116,8 @@ describe("plan", () => {
 
 describe("help", () => {
   for (const command of [["analyze"], ["plan"], ["rings"], ["image", "show"]]) {
-    it(`${command.join(" ")} --help has a description, defaults, two examples and exit codes`, () => {
+    const name = command.join(" ");
+    it(`${name} --help has a description, defaults, two examples and exit codes`, () => {
       const { code, out } = run(...command, "--help");
       expect(code).toBe(0);
       expect((out.match(/\n  \$ predist/g) ?? []).length).toBe(2);
@@ -96,8 +131,21 @@ describe("rings and image show", () => {
   const dir = mkdtempSync(join(tmpdir(), "predist-cli-"));
 
   it("writes images that image show prints without a key byte", () => {
-    const { code, err } = run("rings", "--scheme", "eg", "--pool", "500", "--ring", "20",
-      "--count", "5", "--insecure-fixed-seed", "cli", "--out", dir);
+    const { code, err } = run(
+      "rings",
+      "--scheme",
+      "eg",
+      "--pool",
+      "500",
+      "--ring",
+      "20",
+      "--count",
+      "5",
+      "--insecure-fixed-seed",
+      "cli",
+      "--out",
+      dir,
+    );
     expect(code).toBe(0);
     expect(err).toMatch(/insecure/i);
     const shown = run("image", "show", join(dir, "node-3.img"), "--json");
@@ -106,7 +154,10 @@ describe("rings and image show", () => {
     expect(summary.nodeId).toBe(3);
     expect(summary.recordCount).toBe(20);
     const authority = createAuthority({ scheme: "eg", pool: 500, ring: 20, insecureSeed: "cli" });
-    const secrets = [authority.nodeKey(3), ...authority.keyIdsOf(3).map((id) => authority.poolKey(id))];
+    const secrets = [
+      authority.nodeKey(3),
+      ...authority.keyIdsOf(3).map((id) => authority.poolKey(id)),
+    ];
     const text = run("image", "show", join(dir, "node-3.img")).out + shown.out;
     for (const key of secrets) {
       expect(text.toLowerCase()).not.toContain(Buffer.from(key).toString("hex").slice(0, 8));
@@ -124,17 +175,44 @@ describe("rings and image show", () => {
   });
 
   it("NDJSON to stdout: one line per node with a decodable image", () => {
-    const { code, out } = run("rings", "--scheme", "leap", "--count", "3", "--insecure-fixed-seed",
-      "cli", "--ndjson", "-");
+    const { code, out } = run(
+      "rings",
+      "--scheme",
+      "leap",
+      "--count",
+      "3",
+      "--insecure-fixed-seed",
+      "cli",
+      "--ndjson",
+      "-",
+    );
     expect(code).toBe(0);
-    const lines = out.trim().split("\n").map((line) => JSON.parse(line));
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.nodeId)).toEqual([1, 2, 3]);
     expect(Buffer.from(lines[0].image, "base64").length).toBe(220);
   });
 
   it("--check agrees with the closed form (q-composite)", () => {
-    const { code, out } = run("rings", "--scheme", "qcomposite", "--pool", "1000", "--ring", "40",
-      "--q", "2", "--count", "300", "--insecure-fixed-seed", "cli-check", "--check", "--json");
+    const { code, out } = run(
+      "rings",
+      "--scheme",
+      "qcomposite",
+      "--pool",
+      "1000",
+      "--ring",
+      "40",
+      "--q",
+      "2",
+      "--count",
+      "300",
+      "--insecure-fixed-seed",
+      "cli-check",
+      "--check",
+      "--json",
+    );
     expect(code).toBe(0);
     const check = JSON.parse(out).check;
     expect(check.sigmas).toBeLessThanOrEqual(4);

@@ -29,8 +29,12 @@ describe("predist --help", () => {
   it("lists the commands by task and the exit-code table", () => {
     const { status, stdout } = run(["--help"]);
     expect(status).toBe(0);
-    for (const heading of ["Plan a deployment:", "Provision nodes:", "Operate the authority:",
-      "Inspect:"]) {
+    for (const heading of [
+      "Plan a deployment:",
+      "Provision nodes:",
+      "Operate the authority:",
+      "Inspect:",
+    ]) {
       expect(stdout).toContain(heading);
     }
     for (const [code, text] of EXIT_CODE_TABLE) {
@@ -58,7 +62,9 @@ describe.each(commands.map((path) => [path.join(" "), path] as const))("predist 
     expect(command.description().length).toBeGreaterThan(20);
     for (const option of command.options) {
       if (option.long === "--help") continue;
-      const documented = option.defaultValue !== undefined || option.mandatory ||
+      const documented =
+        option.defaultValue !== undefined ||
+        option.mandatory ||
         /default|required/i.test(option.description);
       expect(documented, `${option.long} states its default`).toBe(true);
     }
@@ -68,10 +74,11 @@ describe.each(commands.map((path) => [path.join(" "), path] as const))("predist 
   });
 
   it("a misspelled flag exits with the usage code and names the flag", () => {
-    const longest = command.options
-      .map((option) => option.long ?? "")
-      .filter((name) => name.length > 5 && name !== "--help")
-      .sort((a, b) => b.length - a.length)[0] ?? "--json";
+    const longest =
+      command.options
+        .map((option) => option.long ?? "")
+        .filter((name) => name.length > 5 && name !== "--help")
+        .sort((a, b) => b.length - a.length)[0] ?? "--json";
     const misspelled = longest.slice(0, -1);
     // Required options are checked first, so give each a plausible value.
     const required = command.options

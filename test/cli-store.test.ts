@@ -4,12 +4,7 @@
 // directly in the SQLite file and named by `log --verify`, revocation and export.
 
 import { createHash } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Command } from "commander";
@@ -44,9 +39,18 @@ function helpOf(command: Command): string {
 describe("help and usage errors", () => {
   it("gives every command a description, every flag a default, and two examples", () => {
     const commands = storeCommands();
-    expect(commands.map((c) => c.name()).sort()).toEqual(
-      ["export", "init", "log", "nodes", "report", "revoke", "rotate", "seal", "unseal", "verify"],
-    );
+    expect(commands.map((c) => c.name()).sort()).toEqual([
+      "export",
+      "init",
+      "log",
+      "nodes",
+      "report",
+      "revoke",
+      "rotate",
+      "seal",
+      "unseal",
+      "verify",
+    ]);
     for (const command of commands) {
       const text = helpOf(command);
       expect(command.description().length, command.name()).toBeGreaterThan(30);
@@ -54,9 +58,8 @@ describe("help and usage errors", () => {
       expect(examples.match(/\$ predist /g)?.length, command.name()).toBe(2);
       for (const option of command.options) {
         if (option.long === "--help" || option.required || option.mandatory) continue;
-        const documented = option.defaultValue !== undefined || /default|required/.test(
-          option.description,
-        );
+        const documented =
+          option.defaultValue !== undefined || /default|required/.test(option.description);
         expect(documented, `${command.name()} ${option.long}`).toBe(true);
       }
     }
@@ -110,15 +113,21 @@ describe("journal verification through the CLI", () => {
     const cases = [
       ["edit", "UPDATE journal SET station = 'mallory' WHERE seq = 6", 6],
       ["delete", "DELETE FROM journal WHERE seq = 4", 5],
-      ["reorder", "UPDATE journal SET seq = -1 WHERE seq = 7; UPDATE journal SET seq = 7 " +
-        "WHERE seq = 8; UPDATE journal SET seq = 8 WHERE seq = -1", 7],
+      [
+        "reorder",
+        "UPDATE journal SET seq = -1 WHERE seq = 7; UPDATE journal SET seq = 7 " +
+          "WHERE seq = 8; UPDATE journal SET seq = 8 WHERE seq = -1",
+        7,
+      ],
     ] as const;
-    const results = await Promise.all(cases.map(([name, sql]) => {
-      const copy = join(dir, `journal-${name}.db`);
-      copyFileSync(db, copy);
-      tamper(copy, sql);
-      return run("log", "--db", copy, "--verify");
-    }));
+    const results = await Promise.all(
+      cases.map(([name, sql]) => {
+        const copy = join(dir, `journal-${name}.db`);
+        copyFileSync(db, copy);
+        tamper(copy, sql);
+        return run("log", "--db", copy, "--verify");
+      }),
+    );
     cases.forEach(([name, , seq], i) => {
       expect(results[i].code, name).toBe(11);
       expect(results[i].stderr, name).toContain(`journal broken at record #${seq}`);
@@ -138,13 +147,22 @@ describe("journal anchor", () => {
     // defines them: the chain alone cannot tell.
     const file = new Database(db);
     file.prepare("UPDATE journal SET station = 'mallory' WHERE seq = 3").run();
-    const rows = file.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<string,
-      unknown>[];
+    const rows = file.prepare("SELECT * FROM journal ORDER BY seq").all() as Record<
+      string,
+      unknown
+    >[];
     let prev = Buffer.alloc(32);
     const update = file.prepare("UPDATE journal SET hash = ? WHERE seq = ?");
     for (const row of rows) {
-      const text = JSON.stringify(["predist-journal-v1", row.seq, row.at, row.station, row.event,
-        row.node_id, row.detail]);
+      const text = JSON.stringify([
+        "predist-journal-v1",
+        row.seq,
+        row.at,
+        row.station,
+        row.event,
+        row.node_id,
+        row.detail,
+      ]);
       prev = createHash("sha256").update(prev).update(text, "utf8").digest();
       update.run(prev, row.seq);
     }
@@ -169,8 +187,19 @@ describe("revoke and export", () => {
     const { db, shares } = await initStore("r1");
     await register(db, 20);
     const out = join(dir, "rev.json");
-    const r = await run("revoke", "--db", db, "--node", "3", "--node", "5", "--out", out, "--json",
-      ...flags(shares.slice(0, 3)));
+    const r = await run(
+      "revoke",
+      "--db",
+      db,
+      "--node",
+      "3",
+      "--node",
+      "5",
+      "--out",
+      out,
+      "--json",
+      ...flags(shares.slice(0, 3)),
+    );
     expect(r.code).toBe(0);
     const doc = JSON.parse(readFileSync(out, "utf8"));
     expect(doc.interval).toBe(1);
@@ -198,8 +227,16 @@ describe("revoke and export", () => {
     // A short passphrase is refused before any share is asked for (else this would be exit 10).
     const short = join(dir, "short.txt");
     writeFileSync(short, "hunter2\n");
-    const weak = await run("export", "--db", db, "--out", exportDir, "--with-secrets",
-      "--passphrase-file", short);
+    const weak = await run(
+      "export",
+      "--db",
+      db,
+      "--out",
+      exportDir,
+      "--with-secrets",
+      "--passphrase-file",
+      short,
+    );
     expect(weak.code).toBe(3);
     expect(weak.stderr).toContain(`passphrase in ${short} has 7 characters`);
   });

@@ -57,8 +57,16 @@ function wasmSeal(c: CcmCase): Uint8Array {
   w.reset();
   const outLen = c.plaintext.length + c.tagLen;
   const out = w.alloc(outLen);
-  const status = w.fn.ccmSeal(w.put(c.key), w.put(c.nonce), w.put(c.aad), c.aad.length,
-    w.put(c.plaintext), c.plaintext.length, c.tagLen, out);
+  const status = w.fn.ccmSeal(
+    w.put(c.key),
+    w.put(c.nonce),
+    w.put(c.aad),
+    c.aad.length,
+    w.put(c.plaintext),
+    c.plaintext.length,
+    c.tagLen,
+    out,
+  );
   expect(status).toBe(OK);
   expect(w.guardIntact(out, outLen)).toBe(true);
   return w.get(out, outLen);
@@ -69,8 +77,16 @@ function wasmOpen(c: Omit<CcmCase, "plaintext">, sealed: Uint8Array): [number, U
   w.reset();
   const outLen = sealed.length - c.tagLen;
   const out = w.alloc(outLen, 0xee);
-  const status = w.fn.ccmOpen(w.put(c.key), w.put(c.nonce), w.put(c.aad), c.aad.length,
-    w.put(sealed), sealed.length, c.tagLen, out);
+  const status = w.fn.ccmOpen(
+    w.put(c.key),
+    w.put(c.nonce),
+    w.put(c.aad),
+    c.aad.length,
+    w.put(sealed),
+    sealed.length,
+    c.tagLen,
+    out,
+  );
   expect(w.guardIntact(out, outLen)).toBe(true);
   return [status, w.get(out, outLen)];
 }
@@ -127,7 +143,10 @@ describe("known-answer vectors", () => {
   for (const v of vectors("crypto-ccm.json").vectors) {
     it(`CCM* ${v.name}: seal, open, and every tamper rejected with the output wiped`, () => {
       const c: CcmCase = {
-        key: hex(v.key), nonce: hex(v.nonce), aad: hex(v.aad), plaintext: hex(v.plaintext),
+        key: hex(v.key),
+        nonce: hex(v.nonce),
+        aad: hex(v.aad),
+        plaintext: hex(v.plaintext),
         tagLen: v.tagLen,
       };
       const sealed = hex(v.sealed);
@@ -179,8 +198,9 @@ describe("known-answer vectors", () => {
     const viaLayout = w.alloc(outLen);
     const viaRaw = w.alloc(outLen);
     const k = w.put(key);
-    expect(w.fn.kdf(k, w.put(label), label.length, w.put(context), context.length, viaLayout,
-      outLen)).toBe(OK);
+    expect(
+      w.fn.kdf(k, w.put(label), label.length, w.put(context), context.length, viaLayout, outLen),
+    ).toBe(OK);
     expect(w.fn.kdfCounter(k, w.put(fixed), fixed.length, viaRaw, outLen)).toBe(OK);
     expect(toHex(w.get(viaLayout, outLen))).toBe(toHex(w.get(viaRaw, outLen)));
     // Block 1 by the definition: CMAC(key, [1]_32 || fixed).
@@ -312,7 +332,11 @@ describe("streaming APIs at every split point", () => {
     const key = pattern(KEY_LEN, 2);
     const nonce = pattern(NONCE_LEN, 3);
     const cases: [number, number, CcmTagLen][] = [
-      [0, 20, 8], [18, 0, 4], [17, 33, 16], [5, 16, 0], [16, 17, 8],
+      [0, 20, 8],
+      [18, 0, 4],
+      [17, 33, 16],
+      [5, 16, 0],
+      [16, 17, 8],
     ];
     const failures: string[] = [];
     for (const [aadLen, dataLen, tagLen] of cases) {
@@ -521,21 +545,30 @@ describe("AES block counter (aesBlockCount counts every block encryption)", () =
       w.fn.aesExpandKey(w.put(pattern(KEY_LEN, 4)), schedule);
       const counter = w.alloc(BLOCK_LEN);
       const data = w.alloc(Math.max(len, 1));
-      expect([len, counted(() => w.fn.ctrXor(schedule, counter, data, len))])
-        .toEqual([len, blocksOf(len)]);
+      expect([len, counted(() => w.fn.ctrXor(schedule, counter, data, len))]).toEqual([
+        len,
+        blocksOf(len),
+      ]);
     }
   });
 
   it("CCM* costs B_0, AAD blocks with l(a), the payload twice, A_0 (RFC 3610 section 2)", () => {
     const cases: [number, number, CcmTagLen][] = [
-      [0, 0, 4], [0, 20, 8], [14, 0, 16], [15, 16, 8], [30, 33, 16], [5, 16, 0], [0, 40, 0],
+      [0, 0, 4],
+      [0, 20, 8],
+      [14, 0, 16],
+      [15, 16, 8],
+      [30, 33, 16],
+      [5, 16, 0],
+      [0, 40, 0],
     ];
     for (const [aadLen, dataLen, tagLen] of cases) {
       // CBC-MAC over B_0, l(a) || AAD padded (only when there is AAD) and the padded payload;
       // CTR over the payload from A_1; S_0 = AES_K(A_0) for the tag. tagLen 0 is CTR alone.
-      const expected = tagLen === 0
-        ? blocksOf(dataLen)
-        : 1 + (aadLen > 0 ? blocksOf(2 + aadLen) : 0) + 2 * blocksOf(dataLen) + 1;
+      const expected =
+        tagLen === 0
+          ? blocksOf(dataLen)
+          : 1 + (aadLen > 0 ? blocksOf(2 + aadLen) : 0) + 2 * blocksOf(dataLen) + 1;
       w.reset();
       const key = w.put(pattern(KEY_LEN, 5));
       const nonce = w.put(pattern(NONCE_LEN, 6));
@@ -545,16 +578,22 @@ describe("AES block counter (aesBlockCount counts every block encryption)", () =
       const opened = w.alloc(dataLen);
       const label = `aad ${aadLen} data ${dataLen} tag ${tagLen}`;
       const seal = counted(() =>
-        w.fn.ccmSeal(key, nonce, aad, aadLen, data, dataLen, tagLen, sealed));
+        w.fn.ccmSeal(key, nonce, aad, aadLen, data, dataLen, tagLen, sealed),
+      );
       expect([label, seal]).toEqual([label, expected]);
       const open = counted(() =>
-        w.fn.ccmOpen(key, nonce, aad, aadLen, sealed, dataLen + tagLen, tagLen, opened));
+        w.fn.ccmOpen(key, nonce, aad, aadLen, sealed, dataLen + tagLen, tagLen, opened),
+      );
       expect([label, open]).toEqual([label, expected]);
     }
   });
 
   it("KDF costs one CMAC per output block; oneWay one block; MMO one per padded block", () => {
-    for (const [labelLen, contextLen, outLen] of [[4, 5, 16], [0, 0, 1], [12, 30, 40]]) {
+    for (const [labelLen, contextLen, outLen] of [
+      [4, 5, 16],
+      [0, 0, 1],
+      [12, 30, 40],
+    ]) {
       // Each K(i) is a CMAC over [i]_32 || Label || 0x00 || Context || [L]_32.
       const perBlock = Math.max(1, blocksOf(4 + labelLen + 1 + contextLen + 4)) + 1;
       w.reset();
@@ -562,8 +601,7 @@ describe("AES block counter (aesBlockCount counts every block encryption)", () =
       const label = w.put(pattern(labelLen, 1));
       const context = w.put(pattern(contextLen, 2));
       const out = w.alloc(outLen);
-      const calls = counted(() =>
-        w.fn.kdf(key, label, labelLen, context, contextLen, out, outLen));
+      const calls = counted(() => w.fn.kdf(key, label, labelLen, context, contextLen, out, outLen));
       expect([outLen, calls]).toEqual([outLen, blocksOf(outLen) * perBlock]);
     }
     w.reset();

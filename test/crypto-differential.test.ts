@@ -4,7 +4,16 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  aesEncryptBlock, ccmOpen, ccmSeal, cmac, constantTimeEqual, crc32, ctr, kdf, mmoHash, oneWay,
+  aesEncryptBlock,
+  ccmOpen,
+  ccmSeal,
+  cmac,
+  constantTimeEqual,
+  crc32,
+  ctr,
+  kdf,
+  mmoHash,
+  oneWay,
 } from "../host/crypto/index.js";
 import type { CcmTagLen } from "../host/crypto/index.js";
 import { instantiateCryptoWasm } from "./helpers/crypto-wasm.js";
@@ -69,7 +78,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 /** Runs `check` ITERATIONS times and collects the first few mismatches. */
 function differential(name: string, check: (r: Random, i: number) => string | undefined): void {
-  const r = new Random(SEED ^ name.length * 0x9e3779b9);
+  const r = new Random(SEED ^ (name.length * 0x9e3779b9));
   const failures: string[] = [];
   for (let i = 0; i < ITERATIONS && failures.length < 5; i++) {
     const failure = check(r, i);
@@ -127,14 +136,30 @@ describe(`firmware vs host/crypto, ${ITERATIONS} seeded inputs each`, () => {
       const plaintext = r.bytes(r.below(MESSAGE_MAX - 16));
       const tagLen = TAG_LENS[r.below(TAG_LENS.length)];
       const sealedLen = plaintext.length + tagLen;
-      const status = fn.ccmSeal(put(0, key), put(1, nonce), put(2, aad), aad.length,
-        put(3, plaintext), plaintext.length, tagLen, slot(4));
+      const status = fn.ccmSeal(
+        put(0, key),
+        put(1, nonce),
+        put(2, aad),
+        aad.length,
+        put(3, plaintext),
+        plaintext.length,
+        tagLen,
+        slot(4),
+      );
       if (status !== OK) return `seal status ${status}`;
       const want = ccmSeal(key, nonce, aad, plaintext, tagLen);
       const got = get(4, sealedLen);
       if (hex(got) !== hex(want)) return `tagLen ${tagLen}: got ${hex(got)}, want ${hex(want)}`;
-      const opened = fn.ccmOpen(slot(0), slot(1), slot(2), aad.length, slot(4), sealedLen, tagLen,
-        slot(5));
+      const opened = fn.ccmOpen(
+        slot(0),
+        slot(1),
+        slot(2),
+        aad.length,
+        slot(4),
+        sealedLen,
+        tagLen,
+        slot(5),
+      );
       if (opened !== OK) return `open status ${opened}`;
       if (hex(get(5, plaintext.length)) !== hex(ccmOpen(key, nonce, aad, want, tagLen))) {
         return "open differs from host";
@@ -143,8 +168,16 @@ describe(`firmware vs host/crypto, ${ITERATIONS} seeded inputs each`, () => {
         // Flip a random bit anywhere in the sealed frame: host and firmware both reject.
         const bit = r.below(sealedLen * 8);
         mem()[slot(4) + (bit >> 3)] ^= 1 << (bit & 7);
-        const tampered = fn.ccmOpen(slot(0), slot(1), slot(2), aad.length, slot(4), sealedLen,
-          tagLen, slot(5));
+        const tampered = fn.ccmOpen(
+          slot(0),
+          slot(1),
+          slot(2),
+          aad.length,
+          slot(4),
+          sealedLen,
+          tagLen,
+          slot(5),
+        );
         if (tampered !== ERR_INVALID_TAG) return `tampered bit ${bit} gave ${tampered}`;
         if (!get(5, plaintext.length).every((b) => b === 0)) return "output not wiped";
       }
@@ -158,8 +191,15 @@ describe(`firmware vs host/crypto, ${ITERATIONS} seeded inputs each`, () => {
       const label = r.bytes(r.below(24));
       const context = r.bytes(r.below(40));
       const outLen = 1 + r.below(4 * BLOCK_LEN);
-      const status = fn.kdf(put(0, key), put(1, label), label.length, put(2, context),
-        context.length, slot(3), outLen);
+      const status = fn.kdf(
+        put(0, key),
+        put(1, label),
+        label.length,
+        put(2, context),
+        context.length,
+        slot(3),
+        outLen,
+      );
       if (status !== OK) return `status ${status}`;
       const want = hex(kdf(key, label, context, outLen));
       const got = hex(get(3, outLen));

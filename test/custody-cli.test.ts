@@ -3,13 +3,7 @@
 // mistyped, duplicated and foreign shares named, the verify-all ceremony, the session and its
 // expiry, and rotation making the old shares useless.
 
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { shareFlags, useStoreCli } from "./helpers/store-cli.js";
@@ -83,8 +77,12 @@ describe("custody ceremony", () => {
     expect(broken.code).toBe(11);
     type Verdicts = { verdicts: { index: number; valid: boolean }[] };
     const verdicts = (JSON.parse(broken.stdout) as Verdicts).verdicts;
-    expect(verdicts.map((v) => [v.index, v.valid])).toEqual([[1, true], [2, true], [3, true],
-      [4, false]]);
+    expect(verdicts.map((v) => [v.index, v.valid])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ]);
     expect(broken.stderr).toContain("1 of 4 shares are invalid");
     expect(absent.code).toBe(3);
     expect(absent.stderr).toContain(`share file ${join(dir, "absent.txt")} does not exist`);
@@ -93,8 +91,15 @@ describe("custody ceremony", () => {
   it("keeps the KEK in a 0600 session until seal, and refuses an expired one", async () => {
     const { db, shares } = await initStore("c4");
     await register(db, 10);
-    const open = await run("unseal", "--db", db, "--session", "--ttl", "10m",
-      ...flags(shares.slice(2)));
+    const open = await run(
+      "unseal",
+      "--db",
+      db,
+      "--session",
+      "--ttl",
+      "10m",
+      ...flags(shares.slice(2)),
+    );
     expect(open.code).toBe(0);
     expect(statSync(`${db}.session`).mode & 0o777).toBe(0o600);
     const report = await run("report", "--db", db, "--node", "2", "--json");
@@ -117,10 +122,23 @@ describe("custody ceremony", () => {
   it("rotates: new shares work, old ones are refused by generation", async () => {
     const { db, shares } = await initStore("c5");
     const newDir = join(dir, "c5-new");
-    const r = await run("shares", "rotate", "--db", db, "--share-dir", newDir, "--shares", "3",
-      "--threshold", "2", ...flags(shares.slice(0, 3)));
+    const r = await run(
+      "shares",
+      "rotate",
+      "--db",
+      db,
+      "--share-dir",
+      newDir,
+      "--shares",
+      "3",
+      "--threshold",
+      "2",
+      ...flags(shares.slice(0, 3)),
+    );
     expect(r.code).toBe(0);
-    const fresh = readdirSync(newDir).sort().map((f) => join(newDir, f));
+    const fresh = readdirSync(newDir)
+      .sort()
+      .map((f) => join(newDir, f));
     expect(fresh.length).toBe(3);
     const old = await run("unseal", "--db", db, ...flags(shares.slice(0, 3)));
     expect(old.code).toBe(10);
@@ -128,4 +146,3 @@ describe("custody ceremony", () => {
     expect((await run("unseal", "--db", db, ...flags(fresh.slice(1)))).code).toBe(0);
   });
 });
-

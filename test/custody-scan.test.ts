@@ -5,11 +5,7 @@
 // The same run's revocation broadcast is checked against docs/protocol.md (frames decoded, tags
 // recomputed under K_1, K_1 -> K_0), and the exported secrets are opened with node:crypto.
 
-import {
-  existsSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,8 +46,16 @@ describe("sealed store", () => {
     await run("report", "--db", db, "--node", "4");
     const passFile = join(dir, "pass.txt");
     writeFileSync(passFile, `${passphrase}\n`);
-    await run("export", "--db", db, "--out", join(dir, "scan-export"), "--with-secrets",
-      "--passphrase-file", passFile);
+    await run(
+      "export",
+      "--db",
+      db,
+      "--out",
+      join(dir, "scan-export"),
+      "--with-secrets",
+      "--passphrase-file",
+      passFile,
+    );
 
     const store = await openStore({ path: db });
     const kek = await obtainKek(store, { dbPath: db, shareFiles: shares.slice(0, 3) });
@@ -121,14 +125,19 @@ describe("sealed store", () => {
     const envelope = JSON.parse(readFileSync(join(dir, "scan-export/secrets.enc.json"), "utf8"));
     const open = (phrase: string) => {
       const key = scryptSync(phrase, Buffer.from(envelope.kdf.salt, "hex"), 32, {
-        N: envelope.kdf.N, r: envelope.kdf.r, p: envelope.kdf.p, maxmem: 64 * 1024 * 1024,
+        N: envelope.kdf.N,
+        r: envelope.kdf.r,
+        p: envelope.kdf.p,
+        maxmem: 64 * 1024 * 1024,
       });
       const sealed = Buffer.from(envelope.ciphertext, "hex");
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(envelope.nonce, "hex"));
       decipher.setAAD(Buffer.from(`predist-export-v1\0${record.authorityId}`));
       decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-      return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)),
-        decipher.final()]).toString("utf8");
+      return Buffer.concat([
+        decipher.update(sealed.subarray(0, sealed.length - 16)),
+        decipher.final(),
+      ]).toString("utf8");
     };
     const body = JSON.parse(open(passphrase));
     expect(body.chainTip).toBe(Buffer.from(authority.chainKey(50)).toString("hex"));

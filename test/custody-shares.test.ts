@@ -89,8 +89,9 @@ describe("share format", () => {
   it("names a mistyped character at every position", () => {
     const c = ceremony();
     for (let at = 0; at < 80; at++) {
-      const error = errorOf(() => checkShare({ text: mistype(c.codes[0], at), source: "s1" },
-        AUTHORITY, c.seal));
+      const error = errorOf(() =>
+        checkShare({ text: mistype(c.codes[0], at), source: "s1" }, AUTHORITY, c.seal),
+      );
       expect(error.message).toMatch(/^share s1: checksum does not match/);
       expect(error.exitCode).toBe(11);
     }
@@ -113,7 +114,11 @@ describe("share format", () => {
 describe("sealing ceremony", () => {
   it("opens the master from any 3 of 5 shares", () => {
     const c = ceremony();
-    for (const picks of [[0, 1, 2], [4, 2, 0], [1, 3, 4]]) {
+    for (const picks of [
+      [0, 1, 2],
+      [4, 2, 0],
+      [1, 3, 4],
+    ]) {
       const kek = rebuildKek(checked(c, picks), AUTHORITY, c.seal);
       expect(openMaster(c.seal, kek, AUTHORITY, PARAMS)).toEqual(master);
     }
@@ -166,7 +171,11 @@ describe("sealing ceremony", () => {
       c.seal,
     );
     expect(verdicts.map((v) => [v.index, v.valid])).toEqual([
-      [1, true], [2, true], [3, false], [4, true], [5, true],
+      [1, true],
+      [2, true],
+      [3, false],
+      [4, true],
+      [5, true],
     ]);
     expect(verdicts[2].reason).toMatch(/forged\.txt \(index 3\) does not lie on the KEK/);
   });
@@ -189,8 +198,14 @@ describe("sealing ceremony", () => {
   it("makes old shares useless after a rotation", () => {
     const first = ceremony(5, 3, AUTHORITY, 1);
     const kek = rebuildKek(checked(first, [0, 1, 2]), AUTHORITY, first.seal);
-    const second = newCustody(openMaster(first.seal, kek, AUTHORITY, PARAMS), AUTHORITY, 2, 5, 3,
-      PARAMS);
+    const second = newCustody(
+      openMaster(first.seal, kek, AUTHORITY, PARAMS),
+      AUTHORITY,
+      2,
+      5,
+      3,
+      PARAMS,
+    );
     const error = errorOf(() => checkShare(first.inputs[0], AUTHORITY, second.seal));
     expect(error.message).toMatch(/is of KEK generation 1; the store is at generation 2/);
     // Even forcing the old shares past the generation check, the old KEK fails the new digest
@@ -198,8 +213,9 @@ describe("sealing ceremony", () => {
     const forced = { ...second.seal, generation: 1 };
     expect(() => openMaster(forced, kek, AUTHORITY, PARAMS)).toThrow(/digest does not match/);
     const newKek = rebuildKek(
-      second.codes.slice(2).map((text, i) => checkShare({ text, source: `n${i}` }, AUTHORITY,
-        second.seal)),
+      second.codes
+        .slice(2)
+        .map((text, i) => checkShare({ text, source: `n${i}` }, AUTHORITY, second.seal)),
       AUTHORITY,
       second.seal,
     );
@@ -217,12 +233,8 @@ describe("sealing ceremony", () => {
     expect(() => openMaster(c.seal, kek, AUTHORITY, { ...PARAMS, ring: 9 })).toThrow(
       /does not authenticate/,
     );
-    expect(openMaster(c.seal, kek, AUTHORITY, { ring: 8, pool: 64, scheme: "eg" })).toEqual(
-      master,
-    );
+    expect(openMaster(c.seal, kek, AUTHORITY, { ring: 8, pool: 64, scheme: "eg" })).toEqual(master);
     // Same KEK digest check passes only with the same authority ID.
-    expect(() => openMaster(c.seal, kek, OTHER_AUTHORITY, PARAMS)).toThrow(
-      /digest does not match/,
-    );
+    expect(() => openMaster(c.seal, kek, OTHER_AUTHORITY, PARAMS)).toThrow(/digest does not match/);
   });
 });

@@ -105,8 +105,9 @@ describe("predist demo", () => {
   it("the simulation's figures are those of a connected network near the prediction", () => {
     const { simulation } = summary;
     expect(simulation.nodes).toBe(300);
-    expect(Math.abs(simulation.directKeyFraction - simulation.predictedDirectKeyFraction))
-      .toBeLessThan(0.05);
+    expect(
+      Math.abs(simulation.directKeyFraction - simulation.predictedDirectKeyFraction),
+    ).toBeLessThan(0.05);
     expect(simulation.largestComponent).toBeGreaterThan(0.9 * simulation.nodes);
     expect(simulation.compromised.map((row) => row.captured)).toEqual([0, 10, 30]);
     expect(existsSync(summary.database)).toBe(true);

@@ -25,10 +25,23 @@ const FUZZ_INPUTS = 300;
 
 /** Every post-MVP feature wabt knows, switched off. */
 const MVP_ONLY = {
-  exceptions: false, mutable_globals: false, sat_float_to_int: false, sign_extension: false,
-  simd: false, threads: false, function_references: false, multi_value: false, tail_call: false,
-  bulk_memory: false, reference_types: false, annotations: false, code_metadata: false, gc: false,
-  memory64: false, extended_const: false, relaxed_simd: false,
+  exceptions: false,
+  mutable_globals: false,
+  sat_float_to_int: false,
+  sign_extension: false,
+  simd: false,
+  threads: false,
+  function_references: false,
+  multi_value: false,
+  tail_call: false,
+  bulk_memory: false,
+  reference_types: false,
+  annotations: false,
+  code_metadata: false,
+  gc: false,
+  memory64: false,
+  extended_const: false,
+  relaxed_simd: false,
 };
 
 const BUILDS = ["node.wasm", "node.debug.wasm"] as const;

@@ -7,17 +7,33 @@ import { createAuthority, buildImage } from "../host/authority/index.js";
 import { mmoHash } from "../host/crypto/index.js";
 import { VirtualNode, memoryLink } from "../provisioning/serial/virtual.js";
 import {
-  DEFAULT_TIMING, FlashError, Session, flashImage, hello,
+  DEFAULT_TIMING,
+  FlashError,
+  Session,
+  flashImage,
+  hello,
 } from "../provisioning/flash/session.js";
-import { CMD, beginRequest, helloRequest, parseHello, parseWrite, writeRequest } from
-  "../provisioning/flash/protocol.js";
+import {
+  CMD,
+  beginRequest,
+  helloRequest,
+  parseHello,
+  parseWrite,
+  writeRequest,
+} from "../provisioning/flash/protocol.js";
 import { FrameDecoder, encodeFrame, type Frame } from "../provisioning/flash/frame.js";
 import { STATUS_TEXT } from "../host/status.js";
 import { readFileSync } from "node:fs";
 import { EmulatedNode } from "../host/emulator/index.js";
 
-const FAST = { ...DEFAULT_TIMING, baud: 4_000_000, baseMs: 40, eraseMsPerPage: 0,
-  programMsPerKiB: 0, hashMsPerKiB: 0 };
+const FAST = {
+  ...DEFAULT_TIMING,
+  baud: 4_000_000,
+  baseMs: 40,
+  eraseMsPerPage: 0,
+  programMsPerKiB: 0,
+  hashMsPerKiB: 0,
+};
 
 function egImage(nodeId: number, seed = "flash-session"): Uint8Array {
   const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250, insecureSeed: seed });
@@ -71,8 +87,11 @@ describe("flash session on the real firmware", () => {
     const digest = mmoHash(image);
     await first.request(CMD.BEGIN, () => beginRequest(image.length, digest, false), 0);
     for (const at of [0, 1024]) {
-      const answer = await first.request(CMD.WRITE, () => writeRequest(at, image.subarray(at,
-        at + 1024)), 0);
+      const answer = await first.request(
+        CMD.WRITE,
+        () => writeRequest(at, image.subarray(at, at + 1024)),
+        0,
+      );
       expect(parseWrite(answer!.frame).offset).toBe(at + 1024);
     }
     virtual.node.reboot();
@@ -97,7 +116,8 @@ describe("flash session on the real firmware", () => {
     expect(Buffer.from(info.activeDigest)).toEqual(Buffer.from(mmoHash(good)));
   });
 
-  it("answers WRITE before BEGIN with 'unexpected' and a bad version with a sync failure",
+  it(
+    "answers WRITE before BEGIN with 'unexpected' and a bad" + " version with a sync failure",
     async () => {
       const virtual = new VirtualNode();
       const s = session(virtual);
@@ -107,20 +127,30 @@ describe("flash session on the real firmware", () => {
       const error = await hello(session(virtual), [2, 3]).catch((e: unknown) => e);
       expect((error as FlashError).errorClass).toBe("sync-failed");
       expect((error as FlashError).message).toMatch(/version 1/);
-    });
+    },
+  );
 
-  it("the --trace output never shows a key byte; WRITE data appears by length and digest",
+  it(
+    "the --trace output never shows a key byte; WRITE data" + " appears by length and digest",
     async () => {
-      const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250,
-        insecureSeed: "trace" });
+      const authority = createAuthority({
+        scheme: "eg",
+        pool: 10_000,
+        ring: 250,
+        insecureSeed: "trace",
+      });
       const image = buildImage(authority, 12);
       const lines: string[] = [];
-      await flashImage(new Session(memoryLink(new VirtualNode()), FAST, (l) => lines.push(l)),
-        image);
+      await flashImage(
+        new Session(memoryLink(new VirtualNode()), FAST, (l) => lines.push(l)),
+        image,
+      );
       const trace = lines.join("\n");
       expect(trace).toMatch(/WRITE seq=\d+ offset=0 data 1024 bytes mmo=[0-9a-f]{16}/);
-      const keys = [authority.nodeKey(12),
-        ...Array.from(authority.ringOf(12).ids, (id) => authority.poolKey(id))];
+      const keys = [
+        authority.nodeKey(12),
+        ...Array.from(authority.ringOf(12).ids, (id) => authority.poolKey(id)),
+      ];
       expect(keys.length).toBe(251);
       for (const key of keys) {
         // Any 6 consecutive key bytes in hex would be a leak.
@@ -129,7 +159,8 @@ describe("flash session on the real firmware", () => {
           expect(trace.includes(hex.slice(at, at + 12))).toBe(false);
         }
       }
-    });
+    },
+  );
 
   it("the node reassembles a WRITE frame split at every byte position", () => {
     const image = egImage(13);
@@ -142,11 +173,19 @@ describe("flash session on the real firmware", () => {
     };
     send(encodeFrame({ cmd: CMD.HELLO, seq: 1, payload: helloRequest() }));
     expect(parseHello(replies[0]!).status).toBe(0);
-    send(encodeFrame({ cmd: CMD.BEGIN, seq: 2, payload: beginRequest(image.length,
-      mmoHash(image), false) }));
+    send(
+      encodeFrame({
+        cmd: CMD.BEGIN,
+        seq: 2,
+        payload: beginRequest(image.length, mmoHash(image), false),
+      }),
+    );
     expect(replies[1]!.payload[0]).toBe(0);
-    const frame = encodeFrame({ cmd: CMD.WRITE, seq: 3, payload: writeRequest(0,
-      image.subarray(0, 1024)) });
+    const frame = encodeFrame({
+      cmd: CMD.WRITE,
+      seq: 3,
+      payload: writeRequest(0, image.subarray(0, 1024)),
+    });
     // The same WRITE at every split point: the first is programmed, the rest are repeats that
     // the node acknowledges with the same next offset; none is lost or misparsed.
     for (let split = 1; split < frame.length; split++) {
@@ -165,7 +204,8 @@ describe("flash session on the real firmware", () => {
 
   it("host status text covers every flash status code of assembly/status.ts", () => {
     const source = readFileSync(new URL("../assembly/status.ts", import.meta.url), "utf8");
-    const codes = [...source.matchAll(/= (\d+); \/\/ /g)].map((m) => Number(m[1]))
+    const codes = [...source.matchAll(/= (\d+); \/\/ /g)]
+      .map((m) => Number(m[1]))
       .filter((code) => code >= 64 && code <= 95);
     expect(codes.length).toBeGreaterThanOrEqual(16);
     for (const code of codes) expect(STATUS_TEXT.has(code), `code ${code}`).toBe(true);

@@ -5,7 +5,15 @@
 import { createCipheriv } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  Aes128, aesEncryptBlock, ccmOpen, ccmSeal, cmac, constantTimeEqual, crc32, kdf, mmoHash,
+  Aes128,
+  aesEncryptBlock,
+  ccmOpen,
+  ccmSeal,
+  cmac,
+  constantTimeEqual,
+  crc32,
+  kdf,
+  mmoHash,
   oneWay,
 } from "../host/crypto/index.js";
 
@@ -23,10 +31,12 @@ describe("argument checks", () => {
     expect(() => aesEncryptBlock(new Uint8Array(15), new Uint8Array(16))).toThrow(
       "key: expected 16 bytes, got 15",
     );
-    expect(() => ccmSeal(new Uint8Array(16), new Uint8Array(12), new Uint8Array(0),
-      new Uint8Array(0), 8)).toThrow("nonce: expected 13 bytes, got 12");
-    expect(() => ccmSeal(new Uint8Array(16), new Uint8Array(13), new Uint8Array(0),
-      new Uint8Array(0), 6 as 8)).toThrow(/tagLen: expected one of 0, 4, 8, 16, got 6/);
+    expect(() =>
+      ccmSeal(new Uint8Array(16), new Uint8Array(12), new Uint8Array(0), new Uint8Array(0), 8),
+    ).toThrow("nonce: expected 13 bytes, got 12");
+    expect(() =>
+      ccmSeal(new Uint8Array(16), new Uint8Array(13), new Uint8Array(0), new Uint8Array(0), 6 as 8),
+    ).toThrow(/tagLen: expected one of 0, 4, 8, 16, got 6/);
     expect(() => kdf(new Uint8Array(16), "x", new Uint8Array(0), 0)).toThrow(RangeError);
   });
 });
@@ -51,9 +61,7 @@ describe("CCM* levels (IEEE 802.15.4-2006 annex B)", () => {
 
   it("RFC 3610 packet vector #1 (M = 8) seals to the published bytes", () => {
     const sealed = ccmSeal(key, nonce, aad, payload, 8);
-    expect(sealed).toEqual(hex(
-      "588c979a61c663d2f066d0c2c0f989806d5f6b61dac38417e8d12cfdf926e0",
-    ));
+    expect(sealed).toEqual(hex("588c979a61c663d2f066d0c2c0f989806d5f6b61dac38417e8d12cfdf926e0"));
     expect(ccmOpen(key, nonce, aad, sealed, 8)).toEqual(payload);
   });
 

@@ -5,8 +5,14 @@
 import { describe, expect, it } from "vitest";
 import { cmac, crc32, mmoHash } from "../host/crypto/index.js";
 import {
-  IMAGE_MAX_LEN, ImageError, type ImageContent, decodeImage, describeImage, encodeImage,
-  imageDigest, imageLenOf,
+  IMAGE_MAX_LEN,
+  ImageError,
+  type ImageContent,
+  decodeImage,
+  describeImage,
+  encodeImage,
+  imageDigest,
+  imageLenOf,
 } from "../host/image/index.js";
 import { buildImage, createAuthority } from "../host/authority/index.js";
 
@@ -14,11 +20,26 @@ const filled = (byte: number, len = 16) => new Uint8Array(len).fill(byte);
 
 function egContent(records = 3): ImageContent {
   return {
-    scheme: "eg", nodeId: 0x01020304, poolSize: 100_000, ringSize: records, threshold: 1, lanes: 0,
-    draws: records + 2, seeded: true, ringSeed: filled(0x5a),
-    records: Array.from({ length: records }, (_, i) => ({ id: (records > 100 ? 50_000 : 900) - 7 * i, key: filled(i + 1) })),
+    scheme: "eg",
+    nodeId: 0x01020304,
+    poolSize: 100_000,
+    ringSize: records,
+    threshold: 1,
+    lanes: 0,
+    draws: records + 2,
+    seeded: true,
+    ringSeed: filled(0x5a),
+    records: Array.from({ length: records }, (_, i) => ({
+      id: (records > 100 ? 50_000 : 900) - 7 * i,
+      key: filled(i + 1),
+    })),
     nodeKey: filled(0xa1),
-    anchor: { commitment: filled(0xc0), startMs: 1_700_000_000_000, intervalMs: 250, chainLength: 77 },
+    anchor: {
+      commitment: filled(0xc0),
+      startMs: 1_700_000_000_000,
+      intervalMs: 250,
+      chainLength: 77,
+    },
   };
 }
 
@@ -74,8 +95,19 @@ describe("round trip and rejection", () => {
   const images: [string, Uint8Array][] = [
     ["eg", encodeImage(egContent(5))],
     ["leap", buildImage(authority, 42)],
-    ["polypool", buildImage(createAuthority({ scheme: "polypool", polynomials: 9, perNode: 2,
-      degree: 3, insecureSeed: "image-codec" }), 5)],
+    [
+      "polypool",
+      buildImage(
+        createAuthority({
+          scheme: "polypool",
+          polynomials: 9,
+          perNode: 2,
+          degree: 3,
+          insecureSeed: "image-codec",
+        }),
+        5,
+      ),
+    ],
   ];
 
   it("decodes what it encodes", () => {
@@ -167,12 +199,15 @@ describe("encoder limits", () => {
 });
 
 describe("imageTag (the trailer's CMAC through node:crypto CBC)", () => {
-  it("equals host/crypto cmac (noble, RFC 4493) for every length 0..80 and a 4 KiB image", async () => {
-    const { imageTag } = await import("../host/image/index.js");
-    const key = Uint8Array.from({ length: 16 }, (_, i) => 0x2b + i);
-    for (const len of [...Array.from({ length: 81 }, (_, i) => i), 4144]) {
-      const message = Uint8Array.from({ length: len }, (_, i) => (i * 31 + 7) & 0xff);
-      expect(imageTag(key, message)).toEqual(cmac(key, message));
-    }
-  });
+  it(
+    "equals host/crypto cmac (noble, RFC 4493) for every length" + " 0..80 and a 4 KiB image",
+    async () => {
+      const { imageTag } = await import("../host/image/index.js");
+      const key = Uint8Array.from({ length: 16 }, (_, i) => 0x2b + i);
+      for (const len of [...Array.from({ length: 81 }, (_, i) => i), 4144]) {
+        const message = Uint8Array.from({ length: len }, (_, i) => (i * 31 + 7) & 0xff);
+        expect(imageTag(key, message)).toEqual(cmac(key, message));
+      }
+    },
+  );
 });

@@ -7,11 +7,24 @@ import { describe, expect, it } from "vitest";
 import { EmulatedNode, RecordingMedium } from "../host/emulator/index.js";
 import { createAuthority, buildImage } from "../host/authority/index.js";
 import {
-  provision, netSend, netRecv, linkedPeers, netStatus, NET_STATUS,
+  provision,
+  netSend,
+  netRecv,
+  linkedPeers,
+  netStatus,
+  NET_STATUS,
 } from "../host/protocol/testing.js";
 import {
-  decodeLinkInit, decodeLinkResp, decodeLinkConfirm, linkKeys, openFrame, sealFrame, TYPE_DATA,
-  TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_LINK_CONFIRM,
+  decodeLinkInit,
+  decodeLinkResp,
+  decodeLinkConfirm,
+  linkKeys,
+  openFrame,
+  sealFrame,
+  TYPE_DATA,
+  TYPE_LINK_INIT,
+  TYPE_LINK_RESP,
+  TYPE_LINK_CONFIRM,
 } from "../host/protocol/index.js";
 
 const ERR_NET_MALFORMED = 35;
@@ -35,7 +48,10 @@ function pair(seed = "attack") {
   const pump = (filter: (f: Uint8Array) => Uint8Array | undefined = (f) => f) => {
     for (let round = 0; round < 50; round++) {
       let moved = false;
-      for (const [from, to] of [[a, b], [b, a]] as const) {
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         from.node.advance(10);
         while (from.taken < from.medium.frames.length) {
           const frame = from.medium.frames[from.taken++].frame;

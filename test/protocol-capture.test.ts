@@ -20,8 +20,10 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
 }
 
 function capturedNetwork(options: AuthorityOptions, runMs: number) {
-  const authority = createAuthority({ ...options, insecureSeed: `capture-${options.scheme}` } as
-    AuthorityOptions);
+  const authority = createAuthority({
+    ...options,
+    insecureSeed: `capture-${options.scheme}`,
+  } as AuthorityOptions);
   const emu = new Emulator({ seed: `capture-${options.scheme}`, radio: { range: 100 } });
   for (const id of IDS) {
     provision(emu.addNode({ id, position: { x: id, y: 0 } }), buildImage(authority, id));

@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import { Emulator } from "../host/emulator/index.js";
 import { createAuthority, buildImage } from "../host/authority/index.js";
 import {
-  provision, linkedPeers, netSend, netRecv, netStatus, NET_STATUS,
+  provision,
+  linkedPeers,
+  netSend,
+  netRecv,
+  netStatus,
+  NET_STATUS,
 } from "../host/protocol/testing.js";
 
 /** LEAP_ERASE_MS of assembly/net/config.ts: the end of the discovery phase. */

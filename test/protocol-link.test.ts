@@ -6,16 +6,33 @@ import { describe, expect, it } from "vitest";
 import { Emulator, RecordingMedium, EmulatedNode } from "../host/emulator/index.js";
 import { createAuthority, buildImage, type AuthorityOptions } from "../host/authority/index.js";
 import {
-  provision, netStatus, netSend, netRecv, linkedPeers, NET_STATUS, twoNodes, exchange,
+  provision,
+  netStatus,
+  netSend,
+  netRecv,
+  linkedPeers,
+  NET_STATUS,
+  twoNodes,
+  exchange,
 } from "../host/protocol/testing.js";
 import {
-  decodeHeader, decodeHello, decodeLinkInit, decodeLinkResp, linkKeys, openFrame, TYPE_DATA,
-  TYPE_HELLO, TYPE_LINK_INIT, TYPE_LINK_RESP,
+  decodeHeader,
+  decodeHello,
+  decodeLinkInit,
+  decodeLinkResp,
+  linkKeys,
+  openFrame,
+  TYPE_DATA,
+  TYPE_HELLO,
+  TYPE_LINK_INIT,
+  TYPE_LINK_RESP,
 } from "../host/protocol/index.js";
 
 function network(options: AuthorityOptions, ids: number[], spacing = 10, range = 15) {
-  const authority = createAuthority(
-    { ...options, insecureSeed: "protocol-test" } as AuthorityOptions);
+  const authority = createAuthority({
+    ...options,
+    insecureSeed: "protocol-test",
+  } as AuthorityOptions);
   const emu = new Emulator({ seed: "net", radio: { range } });
   ids.forEach((id, i) => {
     const node = emu.addNode({ id, position: { x: i * spacing, y: 0 } });
@@ -68,8 +85,15 @@ describe("handshake against the host oracle", () => {
     const hello = decodeHello(medium.frames.at(-1)!.frame);
     expect(hello.src).toBe(9);
     expect(hello.body).toEqual(authority.keyIdsOf(9).slice(0, 27));
-    void TYPE_HELLO; void decodeHeader; void decodeLinkInit; void TYPE_LINK_INIT;
-    void decodeLinkResp; void TYPE_LINK_RESP; void linkKeys; void openFrame; void TYPE_DATA;
+    void TYPE_HELLO;
+    void decodeHeader;
+    void decodeLinkInit;
+    void TYPE_LINK_INIT;
+    void decodeLinkResp;
+    void TYPE_LINK_RESP;
+    void linkKeys;
+    void openFrame;
+    void TYPE_DATA;
   });
 });
 
@@ -109,7 +133,12 @@ describe("new discovery rounds", () => {
 
 describe("large rings", () => {
   it("a 250-key eg image (pool 10,000) boots with 250 ring keys and links", () => {
-    const authority = createAuthority({ scheme: "eg", pool: 10_000, ring: 250, insecureSeed: "big" });
+    const authority = createAuthority({
+      scheme: "eg",
+      pool: 10_000,
+      ring: 250,
+      insecureSeed: "big",
+    });
     let v = 2;
     while (authority.pairKey(1, v) === undefined) v++;
     const sides = twoNodes([buildImage(authority, 1), buildImage(authority, v)], [1, v], "big");

@@ -22,10 +22,13 @@ class CountingMedium extends UnitDiskMedium {
 
 function countingEmulator(seed: string, range: number): [Emulator, CountingMedium] {
   let medium: CountingMedium | undefined;
-  const emu = new Emulator({ seed, medium: (scheduler) => {
-    medium = new CountingMedium(scheduler, { range, seed: `${seed}/medium` });
-    return medium;
-  } });
+  const emu = new Emulator({
+    seed,
+    medium: (scheduler) => {
+      medium = new CountingMedium(scheduler, { range, seed: `${seed}/medium` });
+      return medium;
+    },
+  });
   return [emu, medium!];
 }
 
@@ -54,8 +57,10 @@ const schemes: [string, AuthorityOptions, number][] = [
 describe("path keys", () => {
   for (const [name, options, limit] of schemes) {
     it(`${name}: a pair sharing no key links through a common neighbour`, () => {
-      const authority = createAuthority({ ...options, insecureSeed: `path-${name}` } as
-        AuthorityOptions);
+      const authority = createAuthority({
+        ...options,
+        insecureSeed: `path-${name}`,
+      } as AuthorityOptions);
       const triple = findTriple(authority, limit);
       expect(triple).toBeDefined();
       const [x, y, z] = triple!;
@@ -97,8 +102,12 @@ describe("path keys", () => {
   });
 
   it("eg: in a clique each keyless pair costs at most one request per asked neighbour", () => {
-    const authority = createAuthority({ scheme: "eg", pool: 60, ring: 8,
-      insecureSeed: "path-clique" });
+    const authority = createAuthority({
+      scheme: "eg",
+      pool: 60,
+      ring: 8,
+      insecureSeed: "path-clique",
+    });
     const ids = Array.from({ length: 16 }, (_, i) => i + 1);
     const [emu, medium] = countingEmulator("path-clique", 1_000);
     for (const id of ids) {
@@ -106,16 +115,17 @@ describe("path keys", () => {
     }
     emu.bootAll();
     emu.run(20_000);
-    const keyless = ids.flatMap((u) => ids.filter((v) => v > u &&
-      authority.pairKey(u, v) === undefined).map((v) => [u, v] as const));
+    const keyless = ids.flatMap((u) =>
+      ids.filter((v) => v > u && authority.pairKey(u, v) === undefined).map((v) => [u, v] as const),
+    );
     expect(keyless.length).toBeGreaterThan(10);
     for (const [u, v] of keyless) {
       expect(netPeers(emu.node(u)).find((p) => p.id === v)?.mode).toBe(MODE_PATH);
     }
     // docs/protocol.md bound without loss: per pair, k requests (k <= the origin's linked
     // neighbours), one forward and one handshake. In a clique most first requests succeed.
-    const bound = keyless.reduce((sum, [u]) => sum + linkedPeers(emu.node(u)).length, 0) +
-      keyless.length;
+    const bound =
+      keyless.reduce((sum, [u]) => sum + linkedPeers(emu.node(u)).length, 0) + keyless.length;
     const pathFrames = medium.byType.get(TYPE_PATH_KEY)!;
     expect(pathFrames).toBeLessThanOrEqual(bound);
     expect(pathFrames).toBeLessThanOrEqual(3 * keyless.length);

@@ -7,11 +7,25 @@
 import { describe, expect, it } from "vitest";
 import { createAuthority, buildImage, intersect } from "../host/authority/index.js";
 import {
-  twoNodes, exchange, netStatus, netSend, netPeers, linkedPeers, NET_STATUS, PEER_FLAG,
+  twoNodes,
+  exchange,
+  netStatus,
+  netSend,
+  netPeers,
+  linkedPeers,
+  NET_STATUS,
+  PEER_FLAG,
 } from "../host/protocol/testing.js";
 import {
-  decodeHeader, decodeLinkInit, decodeLinkResp, linkKeys, openFrame, SELECT_MAX, TYPE_DATA,
-  TYPE_LINK_INIT, TYPE_LINK_RESP,
+  decodeHeader,
+  decodeLinkInit,
+  decodeLinkResp,
+  linkKeys,
+  openFrame,
+  SELECT_MAX,
+  TYPE_DATA,
+  TYPE_LINK_INIT,
+  TYPE_LINK_RESP,
 } from "../host/protocol/index.js";
 
 function pairSharing(authority: ReturnType<typeof createAuthority>, atLeast: number) {
@@ -27,7 +41,11 @@ function pairSharing(authority: ReturnType<typeof createAuthority>, atLeast: num
 describe("q-composite over all shared keys", () => {
   it("a pair sharing more than 8 keys links under the oracle's key", () => {
     const authority = createAuthority({
-      scheme: "qcomposite", pool: 40, ring: 20, q: 2, insecureSeed: "q-many",
+      scheme: "qcomposite",
+      pool: 40,
+      ring: 20,
+      q: 2,
+      insecureSeed: "q-many",
     });
     const { u, v, shared } = pairSharing(authority, 12);
     expect(shared.length).toBeGreaterThan(8);
@@ -50,14 +68,21 @@ describe("q-composite over all shared keys", () => {
 
   it("a responder refuses a LINK_INIT naming a subset of the shared keys", () => {
     const authority = createAuthority({
-      scheme: "qcomposite", pool: 40, ring: 20, q: 2, insecureSeed: "q-many",
+      scheme: "qcomposite",
+      pool: 40,
+      ring: 20,
+      q: 2,
+      insecureSeed: "q-many",
     });
     const { u, v, shared } = pairSharing(authority, 12);
     const sides = twoNodes([buildImage(authority, u), buildImage(authority, v)], [u, v], "q2");
     // Let the HELLOs through, hold back every LINK_INIT, then send one with two IDs dropped.
     const [a, b] = sides;
     for (let round = 0; round < 3; round++) {
-      for (const [from, to] of [[a, b], [b, a]]) {
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ]) {
         from.node.advance(10);
         for (; from.taken < from.medium.frames.length; from.taken++) {
           const frame = from.medium.frames[from.taken].frame;
@@ -76,7 +101,11 @@ describe("q-composite over all shared keys", () => {
 
   it(`a pair sharing more than SELECT_MAX (${SELECT_MAX}) keys does not link directly`, () => {
     const authority = createAuthority({
-      scheme: "qcomposite", pool: 40, ring: 36, q: 2, insecureSeed: "q-full",
+      scheme: "qcomposite",
+      pool: 40,
+      ring: 36,
+      q: 2,
+      insecureSeed: "q-full",
     });
     const { u, v } = pairSharing(authority, SELECT_MAX + 1);
     const sides = twoNodes([buildImage(authority, u), buildImage(authority, v)], [u, v], "q3");

@@ -8,12 +8,28 @@ import { Emulator, type EmulatedNode } from "../host/emulator/index.js";
 import { createAuthority, buildImage, intersect } from "../host/authority/index.js";
 import { decodeImage } from "../host/image/index.js";
 import {
-  provision, linkedPeers, netPeers, netSend, netRecv, netStatus, twoNodes, exchange, NET_STATUS,
+  provision,
+  linkedPeers,
+  netPeers,
+  netSend,
+  netRecv,
+  netStatus,
+  twoNodes,
+  exchange,
+  NET_STATUS,
   PEER_FLAG,
 } from "../host/protocol/testing.js";
 import {
-  encodeRevocation, encodeDisclosure, decodeLinkInit, decodeLinkResp, linkKeys, sealFrame,
-  MODE_PAIR, TYPE_DATA, TYPE_LINK_INIT, TYPE_LINK_RESP,
+  encodeRevocation,
+  encodeDisclosure,
+  decodeLinkInit,
+  decodeLinkResp,
+  linkKeys,
+  sealFrame,
+  MODE_PAIR,
+  TYPE_DATA,
+  TYPE_LINK_INIT,
+  TYPE_LINK_RESP,
 } from "../host/protocol/index.js";
 
 const OK = 0;
@@ -31,10 +47,17 @@ const SLOT_BYTES = 32_768;
 type Authority = ReturnType<typeof createAuthority>;
 
 /** Delivers the authority's REVOKE frames and then the disclosure to every node; statuses. */
-function revoke(nodes: EmulatedNode[], authority: Authority, keys: number[], nodeIds: number[] = [],
-  interval = 1) {
+function revoke(
+  nodes: EmulatedNode[],
+  authority: Authority,
+  keys: number[],
+  nodeIds: number[] = [],
+  interval = 1,
+) {
   const frames = encodeRevocation(
-    { interval, revokedNodes: nodeIds, revokedKeys: keys }, authority.chainKey(interval));
+    { interval, revokedNodes: nodeIds, revokedKeys: keys },
+    authority.chainKey(interval),
+  );
   const disclose = encodeDisclosure(interval, authority.chainKey(interval));
   return nodes.map((n) => {
     for (const f of frames) expect(n.deliverRadio(f)).toBe(OK);
@@ -80,8 +103,9 @@ describe("revocation", () => {
     // Revoke the key of the first pair sharing at least two keys (it re-links with its next key)
     // and every key of a pair sharing one key only (it re-links by a path key).
     const many = pairs.find(([u, v]) => shared(u, v).length >= 2)!;
-    const one = pairs.find(([u, v]) => shared(u, v).length === 1 &&
-      !shared(...many).includes(shared(u, v)[0]));
+    const one = pairs.find(
+      ([u, v]) => shared(u, v).length === 1 && !shared(...many).includes(shared(u, v)[0]),
+    );
     expect(one).toBeDefined();
     const revoked = [shared(...many)[0], ...shared(...one!)];
     const usedRevoked = ([u, v]: readonly [number, number]) =>
@@ -92,10 +116,12 @@ describe("revocation", () => {
     const nodes = ids.map((id) => emu.node(id));
     expect(revoke(nodes, authority, revoked)).toEqual(ids.map(() => OK));
     for (const u of ids) {
-      const expected = ids.filter((v) => v !== u).filter((v) => {
-        const pair = [Math.min(u, v), Math.max(u, v)] as const;
-        return !dropped.some(([a, b]) => a === pair[0] && b === pair[1]);
-      });
+      const expected = ids
+        .filter((v) => v !== u)
+        .filter((v) => {
+          const pair = [Math.min(u, v), Math.max(u, v)] as const;
+          return !dropped.some(([a, b]) => a === pair[0] && b === pair[1]);
+        });
       expect(linkedPeers(emu.node(u))).toEqual(expected);
     }
 
@@ -106,8 +132,9 @@ describe("revocation", () => {
       const gone = ring.filter((k) => revoked.includes(k));
       expect(netStatus(node, NET_STATUS.imageRewrites)).toBe(gone.length > 0 ? 1 : 0);
       expect(netStatus(node, NET_STATUS.ringKeys)).toBe(ring.length - gone.length);
-      expect(activeImage(node)?.records.map((r) => r.id))
-        .toEqual(ring.filter((k) => !gone.includes(k)));
+      expect(activeImage(node)?.records.map((r) => r.id)).toEqual(
+        ring.filter((k) => !gone.includes(k)),
+      );
       const flash = node.captureFlash();
       for (const k of revoked) expect(contains(flash, authority.poolKey(k))).toBe(false);
     }
@@ -156,11 +183,17 @@ function linkedPair(seed: string) {
   const sides = twoNodes([buildImage(authority, u), buildImage(authority, v)], [u, v], seed);
   expect(exchange(sides)).toBe(true);
   const init = sides[0].medium.frames.find((f) => f.frame[0] === TYPE_LINK_INIT)!.frame;
-  const resp = decodeLinkResp(sides[1].medium.frames.find((f) => f.frame[0] === TYPE_LINK_RESP)!
-    .frame);
+  const resp = decodeLinkResp(
+    sides[1].medium.frames.find((f) => f.frame[0] === TYPE_LINK_RESP)!.frame,
+  );
   const used = decodeLinkInit(init).selector[0];
-  const { linkKey } = linkKeys(authority.poolKey(used), u, v, decodeLinkInit(init).nonce,
-    resp.nonce);
+  const { linkKey } = linkKeys(
+    authority.poolKey(used),
+    u,
+    v,
+    decodeLinkInit(init).nonce,
+    resp.nonce,
+  );
   return { authority, u, v, sides, init, used, linkKey };
 }
 
@@ -172,8 +205,9 @@ describe("revocation: refusals", () => {
     expect(b.deliverRadio(sealFrame(linkKey, TYPE_DATA, u, v, 40, Uint8Array.of(1)))).toBe(OK);
     expect(revoke([sides[0].node, b], authority, [used])).toEqual([OK, OK]);
     // After: the link key is gone, and a LINK_INIT naming the revoked key is refused.
-    expect(b.deliverRadio(sealFrame(linkKey, TYPE_DATA, u, v, 41, Uint8Array.of(1))))
-      .toBe(ERR_NET_NOT_LINKED);
+    expect(b.deliverRadio(sealFrame(linkKey, TYPE_DATA, u, v, 41, Uint8Array.of(1)))).toBe(
+      ERR_NET_NOT_LINKED,
+    );
     expect(b.deliverRadio(init)).toBe(ERR_NET_UNKNOWN_KEY);
     // The pair still shares another key and links again under it.
     expect(exchange(sides, 200, 10)).toBe(true);
@@ -186,11 +220,15 @@ describe("revocation: refusals", () => {
     const [a, b] = sides.map((s) => s.node);
     const keys = netStatus(a, NET_STATUS.ringKeys);
     // Tagged under a key that is not the interval's chain key.
-    const forged = encodeRevocation({ interval: 1, revokedNodes: [], revokedKeys: [used] },
-      authority.chainKey(2));
+    const forged = encodeRevocation(
+      { interval: 1, revokedNodes: [], revokedKeys: [used] },
+      authority.chainKey(2),
+    );
     // Tagged correctly, then one ID changed in transit.
-    const altered = encodeRevocation({ interval: 1, revokedNodes: [], revokedKeys: [used + 1] },
-      authority.chainKey(1))[0];
+    const altered = encodeRevocation(
+      { interval: 1, revokedNodes: [], revokedKeys: [used + 1] },
+      authority.chainKey(1),
+    )[0];
     altered[18] ^= 1;
     for (const n of [a, b]) {
       expect(n.deliverRadio(forged[0])).toBe(OK);
@@ -199,8 +237,10 @@ describe("revocation: refusals", () => {
       expect(netStatus(n, NET_STATUS.revocations)).toBe(0);
       expect(netStatus(n, NET_STATUS.imageRewrites)).toBe(0);
       // A REVOKE of the disclosed interval is now stale: its key is public.
-      const late = encodeRevocation({ interval: 1, revokedNodes: [], revokedKeys: [used] },
-        authority.chainKey(1));
+      const late = encodeRevocation(
+        { interval: 1, revokedNodes: [], revokedKeys: [used] },
+        authority.chainKey(1),
+      );
       expect(n.deliverRadio(late[0])).toBe(ERR_NET_STALE);
     }
     expect(netStatus(a, NET_STATUS.ringKeys)).toBe(keys);
@@ -210,8 +250,10 @@ describe("revocation: refusals", () => {
   it("a disclosed key that does not hash to the chain is rejected", () => {
     const { authority, sides, used } = linkedPair("rev-chain");
     const a = sides[0].node;
-    const frames = encodeRevocation({ interval: 2, revokedNodes: [], revokedKeys: [used] },
-      authority.chainKey(2));
+    const frames = encodeRevocation(
+      { interval: 2, revokedNodes: [], revokedKeys: [used] },
+      authority.chainKey(2),
+    );
     expect(a.deliverRadio(frames[0])).toBe(OK);
     const wrong = authority.chainKey(2).slice();
     wrong[0] ^= 0x80;
@@ -229,18 +271,24 @@ describe("revocation: refusals", () => {
   it("REVOKEs too far ahead are refused; later ones cannot crowd out the next interval", () => {
     const { authority, sides, used } = linkedPair("rev-crowd");
     const a = sides[0].node;
-    const far = encodeRevocation({ interval: CHAIN_STEPS_MAX + 1, revokedNodes: [],
-      revokedKeys: [used] }, authority.chainKey(CHAIN_STEPS_MAX + 1))[0];
+    const far = encodeRevocation(
+      { interval: CHAIN_STEPS_MAX + 1, revokedNodes: [], revokedKeys: [used] },
+      authority.chainKey(CHAIN_STEPS_MAX + 1),
+    )[0];
     expect(a.deliverRadio(far)).toBe(ERR_NET_INTERVAL);
     // Two (forged) REVOKEs for interval 50 fill the buffer; the real one for interval 1 still
     // takes a slot, and applies when K_1 is disclosed.
     for (const id of [900, 901]) {
-      const forged = encodeRevocation({ interval: 50, revokedNodes: [], revokedKeys: [id] },
-        authority.chainKey(49))[0];
+      const forged = encodeRevocation(
+        { interval: 50, revokedNodes: [], revokedKeys: [id] },
+        authority.chainKey(49),
+      )[0];
       expect(a.deliverRadio(forged)).toBe(OK);
     }
-    const real = encodeRevocation({ interval: 1, revokedNodes: [], revokedKeys: [used] },
-      authority.chainKey(1))[0];
+    const real = encodeRevocation(
+      { interval: 1, revokedNodes: [], revokedKeys: [used] },
+      authority.chainKey(1),
+    )[0];
     expect(a.deliverRadio(real)).toBe(OK);
     expect(a.deliverRadio(encodeDisclosure(1, authority.chainKey(1)))).toBe(OK);
     expect(netStatus(a, NET_STATUS.revocations)).toBe(1);

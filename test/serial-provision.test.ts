@@ -51,8 +51,9 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 async function nodeDigest(port: string): Promise<string> {
   const link = await openSerialLink(port);
   try {
-    return Buffer.from((await hello(new Session(link, DEFAULT_TIMING))).activeDigest)
-      .toString("hex");
+    return Buffer.from((await hello(new Session(link, DEFAULT_TIMING))).activeDigest).toString(
+      "hex",
+    );
   } finally {
     await link.close();
   }
@@ -62,9 +63,23 @@ describe("predist provision", () => {
   it("takes IDs, flashes, verifies and records; a second run re-provisions", async () => {
     const db = join(dir, "line.db");
     const shareDir = join(dir, "shares");
-    const init = await run("init", "--db", db, "--shares", "2", "--threshold", "2",
-      "--share-dir", shareDir, "--insecure-fixed-seed", "provision-test", "--pool", "10000",
-      "--ring", "250");
+    const init = await run(
+      "init",
+      "--db",
+      db,
+      "--shares",
+      "2",
+      "--threshold",
+      "2",
+      "--share-dir",
+      shareDir,
+      "--insecure-fixed-seed",
+      "provision-test",
+      "--pool",
+      "10000",
+      "--ring",
+      "250",
+    );
     expect(init.code, init.err).toBe(0);
     const shares = readdirSync(shareDir).map((name) => join(shareDir, name));
     expect(shares.length).toBe(2);
@@ -74,10 +89,25 @@ describe("predist provision", () => {
     expect(dry.code, dry.err).toBe(0);
     expect(JSON.parse(dry.out.trim()).event).toBe("plan");
 
-    const first = await run("provision", "--db", db, "--json", "--share", shares[0]!,
-      "--share", shares[1]!, "--port", ports[0]!, "--port", ports[1]!);
+    const first = await run(
+      "provision",
+      "--db",
+      db,
+      "--json",
+      "--share",
+      shares[0]!,
+      "--share",
+      shares[1]!,
+      "--port",
+      ports[0]!,
+      "--port",
+      ports[1]!,
+    );
     expect(first.code, first.err + first.out).toBe(0);
-    const ends = first.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    const ends = first.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((e) => e.event === "end");
     expect(ends.map((e) => e.ok)).toEqual([true, true]);
     expect(ends.every((e) => e.checked === true)).toBe(true);
@@ -93,8 +123,18 @@ describe("predist provision", () => {
       await store.close();
     }
 
-    const second = await run("provision", "--db", db, "--json", "--share", shares[0]!,
-      "--share", shares[1]!, "--port", ports[0]!);
+    const second = await run(
+      "provision",
+      "--db",
+      db,
+      "--json",
+      "--share",
+      shares[0]!,
+      "--share",
+      shares[1]!,
+      "--port",
+      ports[0]!,
+    );
     expect(second.code, second.err).toBe(0);
     const again = await openStore({ path: db });
     try {
@@ -114,7 +154,8 @@ describe("predist provision", () => {
     expect(result.err).toMatch(/no --port given/);
   });
 
-  it("flash: exit codes and messages for a missing image, a missing port and a dry run",
+  it(
+    "flash: exit codes and messages for a missing image, a" + " missing port and a dry run",
     async () => {
       const missing = await run("flash", "--port", "/dev/null-none", join(dir, "nope.img"));
       expect(missing.code).toBe(3);
@@ -122,11 +163,16 @@ describe("predist provision", () => {
       const image = join(dir, "node.img");
       const { writeFileSync } = await import("node:fs");
       const { buildImage, createAuthority } = await import("../host/authority/index.js");
-      writeFileSync(image, buildImage(createAuthority({ scheme: "eg", pool: 1000, ring: 20,
-        insecureSeed: "cli" }), 3));
+      writeFileSync(
+        image,
+        buildImage(createAuthority({ scheme: "eg", pool: 1000, ring: 20, insecureSeed: "cli" }), 3),
+      );
       const noDevice = await run("flash", "--json", "--port", join(dir, "no-such-port"), image);
       expect(noDevice.code).toBe(4);
-      const end = noDevice.out.trim().split("\n").map((l) => JSON.parse(l))
+      const end = noDevice.out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
         .find((e: { event: string }) => e.event === "end");
       expect(end.error).toBe("no-device");
       expect(end.message).toContain("no-such-port");
@@ -135,5 +181,6 @@ describe("predist provision", () => {
       expect(dry.out).toMatch(/dry run: no port was opened/);
       // Plain output has no colour when stdout is not a TTY.
       expect(dry.out).not.toMatch(/\x1b\[/);
-    });
+    },
+  );
 });

@@ -4,14 +4,7 @@
 // file at once. The children run the drill transpiled from the TypeScript sources.
 
 import { spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -138,8 +131,11 @@ describe("crash consistency", () => {
     const count = (event: string, id: number) =>
       journal.filter((r) => r.event === event && r.node_id === id).length;
     for (const node of verified) {
-      expect([count("allocate", node.node_id), count("flashed", node.node_id),
-        count("verified", node.node_id)]).toEqual([1, 1, 1]);
+      expect([
+        count("allocate", node.node_id),
+        count("flashed", node.node_id),
+        count("verified", node.node_id),
+      ]).toEqual([1, 1, 1]);
     }
     const store = await openStore({ path: db });
     expect((await store.verifyJournal()).ok).toBe(true);

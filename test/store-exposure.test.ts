@@ -10,9 +10,20 @@ import type { NodeRecord, NodeState } from "../provisioning/store/types.js";
 
 function node(nodeId: number, state: NodeState = "verified"): NodeRecord {
   return {
-    nodeId, state, station: "t", scheme: null, serial: null, port: null, imageDigest: null,
-    plannedAt: "", flashedAt: null, verifiedAt: null, deployedAt: null, revokedAt: null,
-    retiredAt: null, reason: null,
+    nodeId,
+    state,
+    station: "t",
+    scheme: null,
+    serial: null,
+    port: null,
+    imageDigest: null,
+    plannedAt: "",
+    flashedAt: null,
+    verifiedAt: null,
+    deployedAt: null,
+    revokedAt: null,
+    retiredAt: null,
+    reason: null,
   };
 }
 
@@ -27,8 +38,10 @@ function bruteForce(options: AuthorityOptions, nodes: NodeRecord[], captured: nu
   const authority = createAuthority(options);
   const ring = (id: number) => new Set(authority.keyIdsOf(id));
   const held = new Set(captured.flatMap((id) => [...ring(id)]));
-  const live = nodes.filter((n) => ["flashed", "verified", "deployed"].includes(n.state))
-    .map((n) => n.nodeId).filter((id) => !captured.includes(id));
+  const live = nodes
+    .filter((n) => ["flashed", "verified", "deployed"].includes(n.state))
+    .map((n) => n.nodeId)
+    .filter((id) => !captured.includes(id));
   const q = "q" in options ? (options.q as number) : 1;
   let rekey = 0;
   let exposed = 0;
@@ -74,7 +87,11 @@ describe("capture analysis", () => {
 
   it("breaks a polypool polynomial only when more than t captured nodes hold it", () => {
     const options: AuthorityOptions = {
-      scheme: "polypool", polynomials: 3, perNode: 2, degree: 2, insecureSeed: "exposure poly",
+      scheme: "polypool",
+      polynomials: 3,
+      perNode: 2,
+      degree: 2,
+      insecureSeed: "exposure poly",
     };
     const authority = createAuthority(options);
     const nodes = registry(30);
@@ -83,11 +100,15 @@ describe("capture analysis", () => {
     const three = holders(0).slice(0, 3);
     const two = three.slice(0, 2);
     const few = analyseCapture(authority, nodes, two);
-    expect(few.polynomials?.find((p) => p.id === 0)).toMatchObject({ capturedHolders: 2,
-      broken: false });
+    expect(few.polynomials?.find((p) => p.id === 0)).toMatchObject({
+      capturedHolders: 2,
+      broken: false,
+    });
     const many = analyseCapture(authority, nodes, three);
-    expect(many.polynomials?.find((p) => p.id === 0)).toMatchObject({ capturedHolders: 3,
-      broken: true });
+    expect(many.polynomials?.find((p) => p.id === 0)).toMatchObject({
+      capturedHolders: 3,
+      broken: true,
+    });
     expect(many.exposedKeyIds).toContain(0);
     authority.destroy();
   });
@@ -105,12 +126,18 @@ describe("capture analysis", () => {
 
   it("exposes only the captured node's own links under pairwise keys", () => {
     const options: AuthorityOptions = {
-      scheme: "pairwise", nodes: 30, partners: 4, insecureSeed: "exposure pairwise",
+      scheme: "pairwise",
+      nodes: 30,
+      partners: 4,
+      insecureSeed: "exposure pairwise",
     };
     const authority = createAuthority(options);
     const result = analyseCapture(authority, registry(30), [5]);
     expect(result.capturedPartners).toEqual(
-      authority.keyIdsOf(5).filter((id) => id !== 5).sort((a, b) => a - b),
+      authority
+        .keyIdsOf(5)
+        .filter((id) => id !== 5)
+        .sort((a, b) => a - b),
     );
     expect(result.exposedKeyIds).toEqual([]);
     expect(result.pairs).toEqual([]);

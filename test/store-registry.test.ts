@@ -8,12 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  openStore,
-  SCHEMA_VERSION,
-  StoreError,
-  type Store,
-} from "../provisioning/store/index.js";
+import { openStore, SCHEMA_VERSION, StoreError, type Store } from "../provisioning/store/index.js";
 
 let dir: string;
 let path: string;
@@ -148,7 +143,10 @@ describe("registry", () => {
     expect(revoked.state).toBe("revoked");
     expect(revoked.reason).toBe("captured in the field");
     const last = (await store.readJournal()).slice(-2);
-    expect(last.map((r) => [r.event, r.nodeId])).toEqual([["retired", 1], ["revoked", 2]]);
+    expect(last.map((r) => [r.event, r.nodeId])).toEqual([
+      ["retired", 1],
+      ["revoked", 2],
+    ]);
     expect(JSON.parse(last[0].detail).reason).toBe("board lost after crash");
   });
 

@@ -188,7 +188,7 @@ export function qcompositeCompromisedCps(S: number, m: number, q: number, x: num
   const one = -Math.expm1(x * Math.log1p(-m / S));
   let sum = 0;
   for (let i = q; i <= m; i++) {
-    if (p[i] < TAIL_EPSILON * link && i > q + 2 * m * m / S) break;
+    if (p[i] < TAIL_EPSILON * link && i > q + (2 * m * m) / S) break;
     sum += Math.pow(one, i) * p[i];
   }
   return Math.min(1, sum / link);
@@ -247,7 +247,7 @@ export function qcompositeCompromisedExact(S: number, m: number, q: number, x: n
   const link = qcompositeLinkProbability(S, m, q);
   let sum = 0;
   for (let i = q; i <= m; i++) {
-    if (p[i] < TAIL_EPSILON * link && i > q + 2 * m * m / S) break;
+    if (p[i] < TAIL_EPSILON * link && i > q + (2 * m * m) / S) break;
     sum += coverProbability(S, m, i, x) * p[i];
   }
   return Math.min(1, sum / link);
@@ -360,7 +360,11 @@ export interface Analysis {
 }
 
 /** Everything `predist analyze` prints, for one scheme. */
-export function analyze(params: AnalysisParams, neighbours: number | undefined, captured: number[]) {
+export function analyze(
+  params: AnalysisParams,
+  neighbours: number | undefined,
+  captured: number[],
+) {
   const p = linkProbability(params);
   const analysis: Analysis = {
     params,
@@ -420,8 +424,14 @@ export function plan(input: PlanInput): { required: number; degree: number; rows
   // Random pairwise: m = ceil(p * (n - 1)).
   if (required <= 1) {
     const partners = Math.max(1, Math.ceil(required * (input.nodes - 1)));
-    if (partners <= input.nodes - 1 && storageBytes({ scheme: "pairwise", nodes: input.nodes, partners }) <= budget) {
-      push({ scheme: "pairwise", nodes: input.nodes, partners }, "storage at the mean partner count");
+    if (
+      partners <= input.nodes - 1 &&
+      storageBytes({ scheme: "pairwise", nodes: input.nodes, partners }) <= budget
+    ) {
+      push(
+        { scheme: "pairwise", nodes: input.nodes, partners },
+        "storage at the mean partner count",
+      );
     }
   }
   // EG and q-composite: the largest ring that fits, then the largest pool that still connects.
@@ -463,7 +473,10 @@ export function plan(input: PlanInput): { required: number; degree: number; rows
       }
     }
     if (best !== undefined) {
-      const note = best.scheme === "polypool" && best.perNode === 1 ? "Blundo (s = s' = 1)" : "s' chosen by x = 100 risk";
+      const note =
+        best.scheme === "polypool" && best.perNode === 1
+          ? "Blundo (s = s' = 1)"
+          : "s' chosen by x = 100 risk";
       push(best, note);
     }
   }

@@ -111,7 +111,9 @@ export interface Authority {
 
 function intIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new RangeError(
+      `${name}: expected an integer from ${min} to ${max}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -155,7 +157,8 @@ function masterOf(options: AuthorityOptions): Uint8Array {
   }
   if (options.master !== undefined) return checkBytes("master", options.master, MASTER_LEN).slice();
   if (options.insecureSeed !== undefined) {
-    if (typeof options.insecureSeed !== "string") throw new TypeError("insecureSeed: expected a string");
+    if (typeof options.insecureSeed !== "string")
+      throw new TypeError("insecureSeed: expected a string");
     return sha256(new TextEncoder().encode(INSECURE_SEED_DOMAIN + options.insecureSeed));
   }
   return new Uint8Array(randomBytes(MASTER_LEN));
@@ -273,7 +276,8 @@ export function createAuthority(options: AuthorityOptions): Authority {
     b = 0;
     for (let v = 1; v <= n; v++) {
       if (v === u) continue;
-      if (params.partners === n - 1 || outView.getUint32(16 * b, true) < pairingBound) partners.push(v);
+      if (params.partners === n - 1 || outView.getUint32(16 * b, true) < pairingBound)
+        partners.push(v);
       b++;
     }
     return Uint32Array.from(partners);
@@ -385,7 +389,8 @@ export function createAuthority(options: AuthorityOptions): Authority {
     intIn("chain index", i, 0, n);
     // Walk down from the next checkpoint above i (or from K_n).
     const above = Math.ceil(i / CHAIN_CHECKPOINT) * CHAIN_CHECKPOINT;
-    let key: Uint8Array = above <= n ? checkpoints[above / CHAIN_CHECKPOINT].slice() : chainTop.slice();
+    let key: Uint8Array =
+      above <= n ? checkpoints[above / CHAIN_CHECKPOINT].slice() : chainTop.slice();
     for (let j = above <= n ? above : n; j > i; j--) {
       const next = oneWay(key);
       wipe(key);
@@ -487,7 +492,8 @@ export function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] 
 export function qcompositeKey(ids: number[], keys: Uint8Array[]): Uint8Array {
   const context = new Uint8Array(4 + 4 * ids.length + KEY_LEN * (keys.length - 1));
   context.set(le32(ids.length, ...ids), 0);
-  for (let i = 1; i < keys.length; i++) context.set(keys[i], 4 + 4 * ids.length + KEY_LEN * (i - 1));
+  for (let i = 1; i < keys.length; i++)
+    context.set(keys[i], 4 + 4 * ids.length + KEY_LEN * (i - 1));
   const key = kdf(keys[0], LABEL.qcomposite, context);
   wipe(context);
   return key;

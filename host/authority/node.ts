@@ -56,7 +56,10 @@ export function nodePairKey(image: DecodedImage, peer: Peer): Uint8Array | undef
       return recordKey(image, peer.nodeId);
     case "eg":
     case "qcomposite": {
-      const shared = intersect(image.records.map((r) => r.id), peer.ids ?? []);
+      const shared = intersect(
+        image.records.map((r) => r.id),
+        peer.ids ?? [],
+      );
       if (shared.length < image.threshold) return undefined;
       const keys = shared.map((id) => recordKey(image, id) as Uint8Array);
       if (image.scheme === "eg") {
@@ -68,7 +71,10 @@ export function nodePairKey(image: DecodedImage, peer: Peer): Uint8Array | undef
       return key;
     }
     case "polypool": {
-      const shared = intersect(image.records.map((r) => r.id), peer.ids ?? []);
+      const shared = intersect(
+        image.records.map((r) => r.id),
+        peer.ids ?? [],
+      );
       if (shared.length === 0) return undefined;
       const record = image.records.find((r) => r.id === shared[0]);
       const share = record?.share as Uint32Array;

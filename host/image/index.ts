@@ -11,7 +11,14 @@
 
 import { createCipheriv } from "node:crypto";
 import {
-  BLOCK_LEN, KEY_LEN, checkBytes, cmac, constantTimeEqual, crc32, mmoHash, wipe,
+  BLOCK_LEN,
+  KEY_LEN,
+  checkBytes,
+  cmac,
+  constantTimeEqual,
+  crc32,
+  mmoHash,
+  wipe,
 } from "../crypto/index.js";
 
 /** One flash slot: the largest image the encoder writes and the decoder reads. */
@@ -239,13 +246,17 @@ function checkContent(content: ImageContent): void {
   checkBytes("ringSeed", content.ringSeed, RING_SEED_LEN);
   checkBytes("anchor.commitment", content.anchor.commitment, KEY_LEN);
   if (!Number.isSafeInteger(content.anchor.startMs) || content.anchor.startMs < 0) {
-    throw new RangeError(`anchor.startMs: expected a non-negative integer, got ${content.anchor.startMs}`);
+    throw new RangeError(
+      `anchor.startMs: expected a non-negative integer, got ${content.anchor.startMs}`,
+    );
   }
   if (!isU32(content.anchor.intervalMs) || content.anchor.intervalMs === 0) {
     throw new RangeError(`anchor.intervalMs: expected a u32 > 0, got ${content.anchor.intervalMs}`);
   }
   if (!isU32(content.anchor.chainLength) || content.anchor.chainLength === 0) {
-    throw new RangeError(`anchor.chainLength: expected a u32 > 0, got ${content.anchor.chainLength}`);
+    throw new RangeError(
+      `anchor.chainLength: expected a u32 > 0, got ${content.anchor.chainLength}`,
+    );
   }
   if (content.initialKey !== undefined) {
     checkBytes("initialKey", content.initialKey, KEY_LEN);
@@ -418,7 +429,9 @@ function checkPacked(
   checkBytes("packed.keys", packed.keys, packed.ids.length * KEY_LEN);
   for (let i = 1; i < packed.ids.length; i++) {
     if (packed.ids[i] <= packed.ids[i - 1]) {
-      throw new RangeError(`packed.ids: ID ${packed.ids[i]} at ${i} is not above ${packed.ids[i - 1]}`);
+      throw new RangeError(
+        `packed.ids: ID ${packed.ids[i]} at ${i} is not above ${packed.ids[i - 1]}`,
+      );
     }
   }
 }
@@ -450,7 +463,10 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   if (options.nodeKey !== undefined) checkBytes("nodeKey", options.nodeKey, KEY_LEN);
   const minLen = HEADER_LEN + NODE_KEY_LEN + ANCHOR_LEN + TRAILER_LEN;
   if (bytes.length < minLen || bytes.length > IMAGE_MAX_LEN) {
-    fail("length", `image length: expected ${minLen} to ${IMAGE_MAX_LEN} bytes, got ${bytes.length}`);
+    fail(
+      "length",
+      `image length: expected ${minLen} to ${IMAGE_MAX_LEN} bytes, got ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(OFF.magic, true);
@@ -482,14 +498,18 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   const recordLen = view.getUint32(OFF.recordLen, true);
   const threshold = view.getUint32(OFF.threshold, true);
   const lanes = view.getUint32(OFF.lanes, true);
-  const expectedRecordLen = scheme === "polypool" ? 4 + 4 * lanes * (threshold + 1) : KEY_RECORD_LEN;
+  const expectedRecordLen =
+    scheme === "polypool" ? 4 + 4 * lanes * (threshold + 1) : KEY_RECORD_LEN;
   if (recordLen !== expectedRecordLen) {
     fail("layout", `record length: expected ${expectedRecordLen}, got ${recordLen}`);
   }
   const layout = layoutOf(scheme, recordCount, recordLen);
   if (layout.imageLen !== imageLen) {
-    fail("layout", `${recordCount} records of ${recordLen} bytes need an image of ` +
-      `${layout.imageLen} bytes, got ${imageLen}`);
+    fail(
+      "layout",
+      `${recordCount} records of ${recordLen} bytes need an image of ` +
+        `${layout.imageLen} bytes, got ${imageLen}`,
+    );
   }
   expectField(view, OFF.ringOffset, layout.ringOffset, "ring offset");
   expectField(view, OFF.nodeKeyOffset, layout.nodeKeyOffset, "node key offset");
@@ -534,7 +554,8 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   // Anchor.
   const a = layout.anchorOffset;
   const startMs = view.getBigUint64(a + 16, true);
-  if (startMs > BigInt(Number.MAX_SAFE_INTEGER)) fail("params", `anchor start time ${startMs} too large`);
+  if (startMs > BigInt(Number.MAX_SAFE_INTEGER))
+    fail("params", `anchor start time ${startMs} too large`);
   const anchor: Anchor = {
     commitment: bytes.slice(a, a + KEY_LEN),
     startMs: Number(startMs),
@@ -574,10 +595,26 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
     threshold,
   });
   return {
-    scheme, nodeId, poolSize, ringSize, threshold, lanes, draws, seeded, ringSeed, records,
-    nodeKey, anchor, initialKey, imageLen, recordLen, ringOffset: layout.ringOffset,
-    nodeKeyOffset: layout.nodeKeyOffset, anchorOffset: layout.anchorOffset,
-    erasableOffset: layout.erasableOffset, initialKeyState,
+    scheme,
+    nodeId,
+    poolSize,
+    ringSize,
+    threshold,
+    lanes,
+    draws,
+    seeded,
+    ringSeed,
+    records,
+    nodeKey,
+    anchor,
+    initialKey,
+    imageLen,
+    recordLen,
+    ringOffset: layout.ringOffset,
+    nodeKeyOffset: layout.nodeKeyOffset,
+    anchorOffset: layout.anchorOffset,
+    erasableOffset: layout.erasableOffset,
+    initialKeyState,
   };
 }
 
@@ -627,7 +664,8 @@ function checkParams(scheme: SchemeName, h: HeaderParams): void {
     case "pairwise":
       if (h.poolSize < 2) bad(`network size ${h.poolSize} must be >= 2`);
       if (h.ringSize < 1 || h.ringSize > h.poolSize - 1) bad(`m = ${h.ringSize} not in 1..n-1`);
-      if (h.recordCount > h.poolSize - 1) bad(`${h.recordCount} partners in a network of ${h.poolSize}`);
+      if (h.recordCount > h.poolSize - 1)
+        bad(`${h.recordCount} partners in a network of ${h.poolSize}`);
       if (h.threshold !== 0 || h.draws !== 0) bad("threshold and draws must be 0");
       break;
     case "leap":
@@ -653,22 +691,28 @@ function decodeRecords(
   for (let i = 0; i < recordCount; i++) {
     const offset = ringOffset + i * recordLen;
     const id = view.getUint32(offset, true);
-    if (id <= previous) fail("records", `record ${i}: ID ${id} is not above the previous ${previous}`);
+    if (id <= previous)
+      fail("records", `record ${i}: ID ${id} is not above the previous ${previous}`);
     previous = id;
     if (scheme === "eg" || scheme === "qcomposite" || scheme === "polypool") {
-      if (id >= ctx.poolSize) fail("records", `record ${i}: ID ${id} outside the pool of ${ctx.poolSize}`);
+      if (id >= ctx.poolSize)
+        fail("records", `record ${i}: ID ${id} outside the pool of ${ctx.poolSize}`);
     } else if (scheme === "leap") {
       if (id !== ctx.nodeId) fail("records", `record 0: ID ${id} is not the node's own ID`);
     } else {
       if (!isValidNodeId(id) || id === ctx.nodeId || id > ctx.poolSize) {
-        fail("records", `record ${i}: partner ID ${id} is not a valid other node of 1..${ctx.poolSize}`);
+        fail(
+          "records",
+          `record ${i}: partner ID ${id} is not a valid other node of 1..${ctx.poolSize}`,
+        );
       }
     }
     if (scheme === "polypool") {
       const share = new Uint32Array(ctx.lanes * (ctx.threshold + 1));
       for (let j = 0; j < share.length; j++) {
         share[j] = view.getUint32(offset + 4 + 4 * j, true);
-        if (share[j] >= FIELD_PRIME) fail("records", `record ${i}: share element outside the field`);
+        if (share[j] >= FIELD_PRIME)
+          fail("records", `record ${i}: share element outside the field`);
       }
       records.push({ id, share });
     } else {

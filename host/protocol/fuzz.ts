@@ -11,13 +11,36 @@
 import { createAuthority, buildImage, intersect, type Authority } from "../authority/index.js";
 import { Prng, STATUS_CRASHED } from "../emulator/index.js";
 import {
-  BROADCAST_ID, DISCLOSE_LEN, FRAME_MAX, TYPE_DATA, TYPE_DISCLOSE, TYPE_HELLO, TYPE_LINK_CONFIRM,
-  TYPE_LINK_INIT, TYPE_LINK_RESP, TYPE_PATH_KEY, TYPE_REVOKE, decodeLinkInit, decodeLinkResp,
-  encodeDisclosure, encodeHello, encodePathKeyPayload, encodeRevocation, linkKeys, sealFrame,
+  BROADCAST_ID,
+  DISCLOSE_LEN,
+  FRAME_MAX,
+  TYPE_DATA,
+  TYPE_DISCLOSE,
+  TYPE_HELLO,
+  TYPE_LINK_CONFIRM,
+  TYPE_LINK_INIT,
+  TYPE_LINK_RESP,
+  TYPE_PATH_KEY,
+  TYPE_REVOKE,
+  decodeLinkInit,
+  decodeLinkResp,
+  encodeDisclosure,
+  encodeHello,
+  encodePathKeyPayload,
+  encodeRevocation,
+  linkKeys,
+  sealFrame,
   SELECT_MAX,
 } from "./index.js";
 import {
-  exchange, netPeers, netStatus, twoNodes, NET_STATUS, PEER_FLAG, PEER_STATE, type Side,
+  exchange,
+  netPeers,
+  netStatus,
+  twoNodes,
+  NET_STATUS,
+  PEER_FLAG,
+  PEER_STATE,
+  type Side,
 } from "./testing.js";
 
 /** Highest status a firmware export may answer (assembly/status.ts: 0-95). */
@@ -35,7 +58,14 @@ const VALID_EVERY = 4;
 const RELINK_EVERY = 2_000;
 
 export const HANDLERS = [
-  "hello", "linkInit", "linkResp", "linkConfirm", "data", "pathKey", "revoke", "disclose",
+  "hello",
+  "linkInit",
+  "linkResp",
+  "linkConfirm",
+  "data",
+  "pathKey",
+  "revoke",
+  "disclose",
   "unknown",
 ] as const;
 export type Handler = (typeof HANDLERS)[number];
@@ -83,7 +113,8 @@ class Bench {
     }
     this.peerId = peer;
     const images: [Uint8Array, Uint8Array] = [
-      buildImage(this.authority, peer), buildImage(this.authority, TARGET),
+      buildImage(this.authority, peer),
+      buildImage(this.authority, TARGET),
     ];
     this.sides = twoNodes(images, [peer, TARGET], seed);
     // Keys no frame of the target may carry: its ring keys, its node key, every other pool key.
@@ -108,9 +139,11 @@ class Bench {
     peer.node.reboot();
     if (!exchange(this.sides, 40, 20)) return;
     const init = [...peer.medium.frames, ...target.medium.frames]
-      .filter((f) => f.frame[0] === TYPE_LINK_INIT).at(-1);
+      .filter((f) => f.frame[0] === TYPE_LINK_INIT)
+      .at(-1);
     const resp = [...peer.medium.frames, ...target.medium.frames]
-      .filter((f) => f.frame[0] === TYPE_LINK_RESP).at(-1);
+      .filter((f) => f.frame[0] === TYPE_LINK_RESP)
+      .at(-1);
     if (init === undefined || resp === undefined) return;
     const li = decodeLinkInit(init.frame);
     const lr = decodeLinkResp(resp.frame);
@@ -153,8 +186,7 @@ class Bench {
     const nonce = Uint8Array.from(bytes(rng, 8));
     switch (handler) {
       case "hello":
-        return encodeHello(peer, rng.int(2) ? TARGET : BROADCAST_ID, nonce, 2,
-          a.keyIdsOf(peer))[0];
+        return encodeHello(peer, rng.int(2) ? TARGET : BROADCAST_ID, nonce, 2, a.keyIdsOf(peer))[0];
       case "linkInit": {
         const sel = intersect(a.keyIdsOf(peer), a.keyIdsOf(TARGET)).slice(0, 1);
         return frame(TYPE_LINK_INIT, peer, TARGET, [...nonce, 0, sel.length, ...u32s(sel)]);
@@ -164,12 +196,21 @@ class Bench {
       case "linkConfirm":
         return frame(TYPE_LINK_CONFIRM, peer, TARGET, [...bytes(rng, 8)]);
       case "data":
-        return sealFrame(this.linkKey, TYPE_DATA, peer, TARGET, this.seq++,
-          Uint8Array.from(bytes(rng, rng.int(40))));
+        return sealFrame(
+          this.linkKey,
+          TYPE_DATA,
+          peer,
+          TARGET,
+          this.seq++,
+          Uint8Array.from(bytes(rng, rng.int(40))),
+        );
       case "pathKey": {
         const payload = encodePathKeyPayload({
-          pathId: rng.nextU32(), origin: peer, target: rng.int(2) ? TARGET : 1 + rng.int(20),
-          hopsLeft: rng.int(3), pathKey: Uint8Array.from(bytes(rng, 16)),
+          pathId: rng.nextU32(),
+          origin: peer,
+          target: rng.int(2) ? TARGET : 1 + rng.int(20),
+          hopsLeft: rng.int(3),
+          pathKey: Uint8Array.from(bytes(rng, 16)),
         });
         return sealFrame(this.linkKey, TYPE_PATH_KEY, peer, TARGET, this.seq++, payload);
       }
@@ -177,8 +218,10 @@ class Bench {
         const interval = Math.min(this.nextInterval, a.anchor.chainLength);
         // IDs outside the pool: applying them must not empty the target's ring.
         const ids = Array.from({ length: rng.int(6) }, () => 1000 + rng.int(100_000));
-        return encodeRevocation({ interval, revokedNodes: [], revokedKeys: ids },
-          this.chainKey(interval))[0];
+        return encodeRevocation(
+          { interval, revokedNodes: [], revokedKeys: ids },
+          this.chainKey(interval),
+        )[0];
       }
       case "disclose": {
         const interval = Math.min(this.nextInterval, a.anchor.chainLength);
@@ -203,9 +246,15 @@ function frame(type: number, src: number, dst: number, body: number[]): Uint8Arr
 }
 
 const TYPE_OF: Record<Handler, number> = {
-  hello: TYPE_HELLO, linkInit: TYPE_LINK_INIT, linkResp: TYPE_LINK_RESP,
-  linkConfirm: TYPE_LINK_CONFIRM, data: TYPE_DATA, pathKey: TYPE_PATH_KEY, revoke: TYPE_REVOKE,
-  disclose: TYPE_DISCLOSE, unknown: 0x7f,
+  hello: TYPE_HELLO,
+  linkInit: TYPE_LINK_INIT,
+  linkResp: TYPE_LINK_RESP,
+  linkConfirm: TYPE_LINK_CONFIRM,
+  data: TYPE_DATA,
+  pathKey: TYPE_PATH_KEY,
+  revoke: TYPE_REVOKE,
+  disclose: TYPE_DISCLOSE,
+  unknown: 0x7f,
 };
 
 /** Random bytes with the handler's type and a plausible header. */
@@ -284,15 +333,26 @@ export function tableErrors(node: Side["node"]): string[] {
 }
 
 /** Feeds `perHandler` random and mutated inputs to each handler; one outcome per handler. */
-export function fuzzProtocol(perHandler: number, seed = "protocol-fuzz",
-  handlers: readonly Handler[] = HANDLERS): HandlerOutcome[] {
+export function fuzzProtocol(
+  perHandler: number,
+  seed = "protocol-fuzz",
+  handlers: readonly Handler[] = HANDLERS,
+): HandlerOutcome[] {
   const bench = new Bench(seed);
   const rng = new Prng(seed, "protocol-fuzz");
   const target = bench.target;
   return handlers.map((handler) => {
     const outcome: HandlerOutcome = {
-      handler, inputs: 0, valid: 0, validAccepted: 0, accepted: 0, crashes: 0, badStatuses: 0,
-      tableErrors: [], leaks: 0, framesSent: 0,
+      handler,
+      inputs: 0,
+      valid: 0,
+      validAccepted: 0,
+      accepted: 0,
+      crashes: 0,
+      badStatuses: 0,
+      tableErrors: [],
+      leaks: 0,
+      framesSent: 0,
     };
     const leaksBefore = bench.leaks;
     const sentBefore = bench.framesSent;
@@ -300,8 +360,11 @@ export function fuzzProtocol(perHandler: number, seed = "protocol-fuzz",
       const status = target.deliverRadio(input);
       // A DISCLOSE past the chain check moves the chain on, even when a buffered REVOKE then
       // fails its tag (a mutation may also leave a valid one unchanged).
-      if (input[0] === TYPE_DISCLOSE && input.length === DISCLOSE_LEN &&
-        !DISCLOSE_REFUSED.includes(status)) {
+      if (
+        input[0] === TYPE_DISCLOSE &&
+        input.length === DISCLOSE_LEN &&
+        !DISCLOSE_REFUSED.includes(status)
+      ) {
         bench.nextInterval = new DataView(input.buffer, input.byteOffset).getUint32(9) + 1;
       }
       if (status === STATUS_CRASHED) {
@@ -321,9 +384,10 @@ export function fuzzProtocol(perHandler: number, seed = "protocol-fuzz",
         // Disclose what was just buffered, so the REVOKE slots drain and revocations apply.
         if (handler === "revoke") deliver(bench.valid("disclose", rng));
       }
-      const input = rng.int(2) === 0
-        ? randomFrame(handler, rng, bench.peerId)
-        : mutate(bench.valid(handler, rng), rng);
+      const input =
+        rng.int(2) === 0
+          ? randomFrame(handler, rng, bench.peerId)
+          : mutate(bench.valid(handler, rng), rng);
       if (deliver(input) === 0) outcome.accepted++;
       outcome.inputs++;
       if (i % 16 === 0) target.advance(rng.int(600));

@@ -92,7 +92,8 @@ export function decodeHeader(frame: Uint8Array): Header {
   checkBytes("frame", frame);
   if (frame.length < HEADER_LEN || frame.length > FRAME_MAX) {
     throw new RangeError(
-      `frame: expected ${HEADER_LEN} to ${FRAME_MAX} bytes, got ${frame.length}`);
+      `frame: expected ${HEADER_LEN} to ${FRAME_MAX} bytes, got ${frame.length}`,
+    );
   }
   return { type: frame[0], src: u32(frame, 1), dst: u32(frame, 5) };
 }
@@ -126,13 +127,18 @@ export interface Hello extends Header {
  * For a seeded ring pass `[drawCount]`; for pairwise, full and leap pass `[]`.
  */
 export function encodeHello(
-  src: number, dst: number, nonce: Uint8Array, scheme: number, ids: readonly number[],
+  src: number,
+  dst: number,
+  nonce: Uint8Array,
+  scheme: number,
+  ids: readonly number[],
 ): Uint8Array[] {
   checkBytes("nonce", nonce, NONCE_LEN);
   const parts = Math.max(1, Math.ceil(ids.length / HELLO_IDS_MAX));
   if (parts > HELLO_PARTS_MAX) {
     throw new RangeError(
-      `ids: expected at most ${HELLO_PARTS_MAX * HELLO_IDS_MAX}, got ${ids.length}`);
+      `ids: expected at most ${HELLO_PARTS_MAX * HELLO_IDS_MAX}, got ${ids.length}`,
+    );
   }
   const frames: Uint8Array[] = [];
   for (let part = 0; part < parts; part++) {
@@ -178,7 +184,11 @@ export interface LinkInit extends Header {
 }
 
 export function encodeLinkInit(
-  src: number, dst: number, nonce: Uint8Array, mode: number, selector: readonly number[],
+  src: number,
+  dst: number,
+  nonce: Uint8Array,
+  mode: number,
+  selector: readonly number[],
 ): Uint8Array {
   checkBytes("nonce", nonce, NONCE_LEN);
   if (selector.length > SELECT_MAX) {
@@ -254,7 +264,11 @@ export interface LinkKeys {
 
 /** The handshake's key schedule (docs/protocol.md, "Link handshake"): the host oracle. */
 export function linkKeys(
-  material: Uint8Array, idI: number, idR: number, nI: Uint8Array, nR: Uint8Array,
+  material: Uint8Array,
+  idI: number,
+  idR: number,
+  nI: Uint8Array,
+  nR: Uint8Array,
 ): LinkKeys {
   checkBytes("material", material, KEY_LEN);
   const context = transcript(idI, idR, nI, nR);
@@ -285,11 +299,17 @@ export function secureNonce(src: number, dst: number, seq: number): Uint8Array {
 
 /** Seals a DATA or PATH_KEY frame under `linkKey` (the oracle of the firmware's sealing). */
 export function sealFrame(
-  linkKey: Uint8Array, type: number, src: number, dst: number, seq: number, payload: Uint8Array,
+  linkKey: Uint8Array,
+  type: number,
+  src: number,
+  dst: number,
+  seq: number,
+  payload: Uint8Array,
 ): Uint8Array {
   if (payload.length > DATA_PAYLOAD_MAX) {
     throw new RangeError(
-      `payload: expected at most ${DATA_PAYLOAD_MAX} bytes, got ${payload.length}`);
+      `payload: expected at most ${DATA_PAYLOAD_MAX} bytes, got ${payload.length}`,
+    );
   }
   const aad = new Uint8Array(HEADER_LEN + SEQ_LEN);
   header(aad, { type, src, dst });
@@ -302,15 +322,24 @@ export function sealFrame(
 }
 
 /** Opens a DATA or PATH_KEY frame; throws Error("invalid tag") when it does not authenticate. */
-export function openFrame(linkKey: Uint8Array, frame: Uint8Array): Header & {
-  seq: number; payload: Uint8Array;
+export function openFrame(
+  linkKey: Uint8Array,
+  frame: Uint8Array,
+): Header & {
+  seq: number;
+  payload: Uint8Array;
 } {
   const h = decodeHeader(frame);
   if (frame.length < SECURE_OVERHEAD) throw new RangeError(`secure frame: too short`);
   const seq = u32(frame, HEADER_LEN);
   const aad = frame.subarray(0, HEADER_LEN + SEQ_LEN);
-  const payload = ccmOpen(linkKey, secureNonce(h.src, h.dst, seq), aad,
-    frame.subarray(HEADER_LEN + SEQ_LEN), TAG_LEN);
+  const payload = ccmOpen(
+    linkKey,
+    secureNonce(h.src, h.dst, seq),
+    aad,
+    frame.subarray(HEADER_LEN + SEQ_LEN),
+    TAG_LEN,
+  );
   return { ...h, seq, payload };
 }
 

@@ -14,9 +14,21 @@ const RECORD_CHECKED = 32;
 const KIND_COMMIT = 1;
 
 export const NET_STATUS = {
-  ring: 0, nodeId: 1, neighbours: 2, linked: 3, aesBlocks: 4, framesSent: 5, bytesSent: 6,
-  framesDropped: 7, ramBytes: 8, lastError: 9, ringKeys: 10, deliveryLost: 11, revocations: 12,
-  imageRewrites: 13, entryLen: 14,
+  ring: 0,
+  nodeId: 1,
+  neighbours: 2,
+  linked: 3,
+  aesBlocks: 4,
+  framesSent: 5,
+  bytesSent: 6,
+  framesDropped: 7,
+  ramBytes: 8,
+  lastError: 9,
+  ringKeys: 10,
+  deliveryLost: 11,
+  revocations: 12,
+  imageRewrites: 13,
+  entryLen: 14,
 } as const;
 
 /** Writes `image` into slot 0 of a fresh (erased) flash with a commit record naming it. */
@@ -83,7 +95,12 @@ export interface PeerInfo {
 
 export const PEER_STATE = { heard: 1, noKey: 2, waitResp: 3, waitConfirm: 4, idle: 5 } as const;
 export const PEER_FLAG = {
-  linked: 1, helloDone: 2, pathKey: 4, revoked: 16, selectorFull: 32, rekey: 64,
+  linked: 1,
+  helloDone: 2,
+  pathKey: 4,
+  revoked: 16,
+  selectorFull: 32,
+  rekey: 64,
 } as const;
 
 /** Every used neighbour entry of a node (net_peer), without a key byte. */
@@ -96,7 +113,10 @@ export function netPeers(node: EmulatedNode): PeerInfo[] {
     const b = new Uint8Array(r.memory!.buffer).slice(r.inboxAddr, r.inboxAddr + 8);
     out.push({
       id: new DataView(b.buffer).getUint32(0, false),
-      state: b[4], flags: b[5], mode: b[6], selectorCount: b[7],
+      state: b[4],
+      flags: b[5],
+      mode: b[6],
+      selectorCount: b[7],
     });
   }
   return out;
@@ -104,8 +124,10 @@ export function netPeers(node: EmulatedNode): PeerInfo[] {
 
 /** IDs of the neighbours a node holds a link with. */
 export function linkedPeers(node: EmulatedNode): number[] {
-  return netPeers(node).filter((p) => (p.flags & PEER_FLAG.linked) !== 0).map((p) => p.id).sort(
-    (a, b) => a - b);
+  return netPeers(node)
+    .filter((p) => (p.flags & PEER_FLAG.linked) !== 0)
+    .map((p) => p.id)
+    .sort((a, b) => a - b);
 }
 
 /** One side of a two-node run: the node, what it sent, in order. */
@@ -121,8 +143,11 @@ export interface Side {
  * wired to each other by hand through `exchange`. No shared scheduler, so the bench can time
  * handshakes without an Emulator.
  */
-export function twoNodes(images: [Uint8Array, Uint8Array], ids: [number, number], seed: string):
-  [Side, Side] {
+export function twoNodes(
+  images: [Uint8Array, Uint8Array],
+  ids: [number, number],
+  seed: string,
+): [Side, Side] {
   const sides = ids.map((id, i) => {
     const medium = new RecordingMedium(() => 0);
     const node = new EmulatedNode({ id, seed: `${seed}/${id}`, medium });
@@ -139,7 +164,10 @@ export function twoNodes(images: [Uint8Array, Uint8Array], ids: [number, number]
  */
 export function exchange(sides: [Side, Side], rounds = 20, stepMs = 10): boolean {
   for (let round = 0; round < rounds; round++) {
-    for (const [from, to] of [[sides[0], sides[1]], [sides[1], sides[0]]]) {
+    for (const [from, to] of [
+      [sides[0], sides[1]],
+      [sides[1], sides[0]],
+    ]) {
       from.node.advance(stepMs);
       while (from.taken < from.medium.frames.length) {
         to.node.deliverRadio(from.medium.frames[from.taken++].frame);

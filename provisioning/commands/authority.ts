@@ -5,15 +5,33 @@
 // No output of these commands carries a key byte, except the images `rings` writes by design.
 
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import {
-  PLAN_CAPTURES, PLAN_RANK_CAPTURE, type AnalysisParams, analyze, egShareProbability, plan,
-  polypoolShareProbability, qcompositeLinkProbability,
+  PLAN_CAPTURES,
+  PLAN_RANK_CAPTURE,
+  type AnalysisParams,
+  analyze,
+  egShareProbability,
+  plan,
+  polypoolShareProbability,
+  qcompositeLinkProbability,
 } from "../../host/analytics/index.js";
 import {
-  type Authority, type SchemeParams, MASTER_LEN, buildImage, createAuthority,
+  type Authority,
+  type SchemeParams,
+  MASTER_LEN,
+  buildImage,
+  createAuthority,
 } from "../../host/authority/index.js";
 import { wipe } from "../../host/crypto/index.js";
 import { ImageError, decodeImage, describeImage } from "../../host/image/index.js";
@@ -38,7 +56,9 @@ const EXIT_HELP =
 function probability(value: string): number {
   const p = Number(value);
   if (value.trim() === "" || !(p > 0 && p < 1)) {
-    throw new InvalidArgumentError(`expected a probability strictly between 0 and 1, got "${value}".`);
+    throw new InvalidArgumentError(
+      `expected a probability strictly between 0 and 1, got "${value}".`,
+    );
   }
   return p;
 }
@@ -69,7 +89,9 @@ function describeParams(params: AnalysisParams): string {
     .join(" ");
 }
 
-function runAnalyze(flags: SchemeFlags & { neighbours?: number; captured: number[]; json?: boolean }) {
+function runAnalyze(
+  flags: SchemeFlags & { neighbours?: number; captured: number[]; json?: boolean },
+) {
   const params = schemeParamsFrom(flags);
   const analysis = analyze(analysisParams(params, flags), flags.neighbours, flags.captured);
   if (flags.json) {
@@ -79,8 +101,11 @@ function runAnalyze(flags: SchemeFlags & { neighbours?: number; captured: number
   const lines = [
     `scheme            ${params.scheme} ${describeParams(analysis.params)}`,
     `link probability  ${pct(analysis.linkProbability)}`,
-    `secure degree     ${analysis.expectedSecureDegree === null ? "(give --neighbours)" :
-      analysis.expectedSecureDegree.toFixed(2)}`,
+    `secure degree     ${
+      analysis.expectedSecureDegree === null
+        ? "(give --neighbours)"
+        : analysis.expectedSecureDegree.toFixed(2)
+    }`,
     `storage           ${analysis.storageBytes} bytes per node (image)`,
     "captured  compromised fraction of other links",
     ...analysis.compromised.map((c) => `${String(c.captured).padStart(8)}  ${pct(c.fraction)}`),
@@ -88,40 +113,75 @@ function runAnalyze(flags: SchemeFlags & { neighbours?: number; captured: number
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-function runPlan(flags: { nodes: number; neighbours: number; connectivity: number; memory: number;
-  json?: boolean }) {
+function runPlan(flags: {
+  nodes: number;
+  neighbours: number;
+  connectivity: number;
+  memory: number;
+  json?: boolean;
+}) {
   let result;
   try {
     result = plan(flags);
   } catch (error) {
     if (error instanceof RangeError) {
-      throw new CliError(EXIT.INVALID_INPUT, error.message, "check --nodes, --neighbours, --memory");
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        error.message,
+        "check --nodes, --neighbours, --memory",
+      );
     }
     throw error;
   }
   if (result.rows.length === 0) {
-    throw new CliError(EXIT.NO_FIT,
+    throw new CliError(
+      EXIT.NO_FIT,
       `no scheme fits ${flags.memory} bytes per node for n = ${flags.nodes}, ` +
         `n' = ${flags.neighbours}, Pc = ${flags.connectivity} (needs p' = ${pct(result.required)})`,
-      "raise --memory (LEAP+ needs 220 bytes), add neighbours, or lower --connectivity");
+      "raise --memory (LEAP+ needs 220 bytes), add neighbours, or lower --connectivity",
+    );
   }
   const criterion = `compromised fraction at x = ${PLAN_RANK_CAPTURE}, then storage (ascending)`;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...flags, json: undefined, requiredShareProbability:
-      result.required, expectedDegree: result.degree, rankedBy: criterion, rows: result.rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        ...flags,
+        json: undefined,
+        requiredShareProbability: result.required,
+        expectedDegree: result.degree,
+        rankedBy: criterion,
+        rows: result.rows,
+      })}\n`,
+    );
     return;
   }
-  const header = ["scheme", "parameters", "p link", "bytes", ...PLAN_CAPTURES.map((x) => `x=${x}`), "note"];
+  const header = [
+    "scheme",
+    "parameters",
+    "p link",
+    "bytes",
+    ...PLAN_CAPTURES.map((x) => `x=${x}`),
+    "note",
+  ];
   const rows = result.rows.map((row) => [
-    row.scheme, describeParams(row.params), pct(row.linkProbability), String(row.storageBytes),
-    ...row.compromised.map((c) => pct(c.fraction)), row.note,
+    row.scheme,
+    describeParams(row.params),
+    pct(row.linkProbability),
+    String(row.storageBytes),
+    ...row.compromised.map((c) => pct(c.fraction)),
+    row.note,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   process.stdout.write(
     `required share probability p' = ${pct(result.required)} (degree d = ` +
       `${result.degree.toFixed(2)}, Erdős–Rényi)\nranked by ${criterion}\n\n` +
-      [fmt(header), ...rows.map(fmt)].join("\n") + "\n",
+      [fmt(header), ...rows.map(fmt)].join("\n") +
+      "\n",
   );
 }
 
@@ -136,8 +196,11 @@ function masterFrom(file: string): Uint8Array {
   const master = new Uint8Array(readFileSync(file));
   if (master.length !== MASTER_LEN) {
     wipe(master);
-    throw new CliError(EXIT.INVALID_INPUT, `master file ${file}: expected ${MASTER_LEN} bytes, ` +
-      `got a different length`, "give the 32-byte file written by an earlier run");
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `master file ${file}: expected ${MASTER_LEN} bytes, ` + `got a different length`,
+      "give the 32-byte file written by an earlier run",
+    );
   }
   return master;
 }
@@ -149,10 +212,16 @@ function checkRings(authority: Authority, count: number, params: SchemeParams) {
   const threshold = params.scheme === "qcomposite" ? params.q : 1;
   let expected: number;
   if (params.scheme === "eg") expected = egShareProbability(params.pool, params.ring);
-  else if (params.scheme === "qcomposite") expected = qcompositeLinkProbability(params.pool, params.ring, params.q);
-  else if (params.scheme === "polypool") expected = polypoolShareProbability(params.polynomials, params.perNode);
-  else throw new CliError(EXIT.INVALID_INPUT, `--check: scheme ${params.scheme} has no random rings`,
-    "use --check with eg, qcomposite or polypool");
+  else if (params.scheme === "qcomposite")
+    expected = qcompositeLinkProbability(params.pool, params.ring, params.q);
+  else if (params.scheme === "polypool")
+    expected = polypoolShareProbability(params.polynomials, params.perNode);
+  else
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `--check: scheme ${params.scheme} has no random rings`,
+      "use --check with eg, qcomposite or polypool",
+    );
   const totalPairs = (count * (count - 1)) / 2;
   let pairs = 0;
   let shared = 0;
@@ -163,9 +232,10 @@ function checkRings(authority: Authority, count: number, params: SchemeParams) {
     return c;
   };
   if (totalPairs <= CHECK_PAIRS) {
-    for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++, pairs++) {
-      if (countShared(a, b) >= threshold) shared++;
-    }
+    for (let a = 0; a < count; a++)
+      for (let b = a + 1; b < count; b++, pairs++) {
+        if (countShared(a, b) >= threshold) shared++;
+      }
   } else {
     for (; pairs < CHECK_PAIRS; pairs++) {
       const a = Math.floor(Math.random() * count);
@@ -182,19 +252,38 @@ function checkRings(authority: Authority, count: number, params: SchemeParams) {
   return { pairs, observed, expected, standardError, sigmas, ok: sigmas <= CHECK_SIGMAS };
 }
 
-function runRings(flags: SchemeFlags & { count: number; out?: string; ndjson?: string;
-  check?: boolean; masterFile?: string; insecureFixedSeed?: string; json?: boolean }) {
+function runRings(
+  flags: SchemeFlags & {
+    count: number;
+    out?: string;
+    ndjson?: string;
+    check?: boolean;
+    masterFile?: string;
+    insecureFixedSeed?: string;
+    json?: boolean;
+  },
+) {
   const params = schemeParamsFrom(flags);
   if (flags.count < 1 || flags.count > RINGS_MAX) {
-    throw new CliError(EXIT.INVALID_INPUT, `--count: expected 1 to ${RINGS_MAX}, got ${flags.count}`);
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `--count: expected 1 to ${RINGS_MAX}, got ${flags.count}`,
+    );
   }
   if ((params.scheme === "full" || params.scheme === "pairwise") && flags.count > params.nodes) {
-    throw new CliError(EXIT.INVALID_INPUT, `--count ${flags.count} exceeds --nodes ${params.nodes}`,
-      "node IDs run 1..nodes");
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `--count ${flags.count} exceeds --nodes ${params.nodes}`,
+      "node IDs run 1..nodes",
+    );
   }
   if ((flags.masterFile === undefined) === (flags.insecureFixedSeed === undefined)) {
-    throw new CliError(EXIT.USAGE, "give exactly one of --master-file and --insecure-fixed-seed",
-      "--master-file FILE keeps the master (created if missing); --insecure-fixed-seed is for demos only");
+    throw new CliError(
+      EXIT.USAGE,
+      "give exactly one of --master-file and --insecure-fixed-seed",
+      "--master-file FILE keeps the master (created if missing); --insecure-fixed-seed is for" +
+        " demos only",
+    );
   }
   if (flags.out !== undefined && flags.ndjson !== undefined) {
     throw new CliError(EXIT.USAGE, "give at most one of --out and --ndjson");
@@ -216,16 +305,22 @@ function runRings(flags: SchemeFlags & { count: number; out?: string; ndjson?: s
         try {
           image = buildImage(authority, u);
         } catch (error) {
-          if (error instanceof RangeError) throw new CliError(EXIT.INVALID_INPUT, error.message,
-            "lower the ring size, partners or degree so the image fits one 32 KiB slot");
+          if (error instanceof RangeError)
+            throw new CliError(
+              EXIT.INVALID_INPUT,
+              error.message,
+              "lower the ring size, partners or degree so the image fits one 32 KiB slot",
+            );
           throw error;
         }
         bytes += image.length;
         if (flags.out !== undefined) {
           writeFileSync(join(flags.out, `node-${u}.img`), image, { mode: MASTER_FILE_MODE });
         } else {
-          writeSync(fd as number, `${JSON.stringify({ nodeId: u,
-            image: Buffer.from(image).toString("base64") })}\n`);
+          writeSync(
+            fd as number,
+            `${JSON.stringify({ nodeId: u, image: Buffer.from(image).toString("base64") })}\n`,
+          );
         }
         wipe(image);
       }
@@ -237,20 +332,27 @@ function runRings(flags: SchemeFlags & { count: number; out?: string; ndjson?: s
       if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
         const where = flags.out ?? flags.ndjson;
-        process.stdout.write(where === undefined ? "" :
-          `wrote ${flags.count} images (${bytes} bytes) to ${where}\n`);
+        process.stdout.write(
+          where === undefined ? "" : `wrote ${flags.count} images (${bytes} bytes) to ${where}\n`,
+        );
         const check = summary.check as ReturnType<typeof checkRings> | undefined;
         if (check) {
-          process.stdout.write(`share probability: observed ${pct(check.observed)} over ` +
-            `${check.pairs} pairs, closed form ${pct(check.expected)}, ` +
-            `${check.sigmas.toFixed(2)} standard errors: ${check.ok ? "agrees" : "DISAGREES"}\n`);
+          process.stdout.write(
+            `share probability: observed ${pct(check.observed)} over ` +
+              `${check.pairs} pairs, closed form ${pct(check.expected)}, ` +
+              `${check.sigmas.toFixed(2)} standard errors: ${check.ok ? "agrees" : "DISAGREES"}\n`,
+          );
         }
       }
     }
     const check = summary.check as ReturnType<typeof checkRings> | undefined;
     if (check && !check.ok) {
-      throw new CliError(EXIT.INVALID_INPUT, `rings disagree with the closed form by ` +
-        `${check.sigmas.toFixed(2)} standard errors (bound ${CHECK_SIGMAS})`, "report this as a bug");
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `rings disagree with the closed form by ` +
+          `${check.sigmas.toFixed(2)} standard errors (bound ${CHECK_SIGMAS})`,
+        "report this as a bug",
+      );
     }
   } finally {
     authority.destroy();
@@ -262,7 +364,10 @@ function runImageShow(file: string, flags: { json?: boolean }) {
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (error) {
-    throw new CliError(EXIT.INVALID_INPUT, `cannot read image ${file}: ${(error as Error).message}`);
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `cannot read image ${file}: ${(error as Error).message}`,
+    );
   }
   let summary: Record<string, unknown>;
   try {
@@ -271,8 +376,11 @@ function runImageShow(file: string, flags: { json?: boolean }) {
     wipe(decoded.nodeKey, decoded.initialKey, ...decoded.records.map((r) => r.key));
   } catch (error) {
     if (error instanceof ImageError) {
-      throw new CliError(EXIT.INVALID_INPUT, `image ${file} rejected (${error.reason}): ${error.message}`,
-        "the file is not a predist image of format version 1, or it is damaged");
+      throw new CliError(
+        EXIT.INVALID_INPUT,
+        `image ${file} rejected (${error.reason}): ${error.message}`,
+        "the file is not a predist image of format version 1, or it is damaged",
+      );
     }
     throw error;
   } finally {
@@ -283,10 +391,16 @@ function runImageShow(file: string, flags: { json?: boolean }) {
     return;
   }
   const ids = summary.recordIds as number[];
-  const shown = { ...summary, recordIds: ids.length > 16 ? `${ids.slice(0, 16).join(", ")}, ... ` +
-    `(${ids.length} in all)` : ids.join(", ") };
+  const shown = {
+    ...summary,
+    recordIds:
+      ids.length > 16
+        ? `${ids.slice(0, 16).join(", ")}, ... ` + `(${ids.length} in all)`
+        : ids.join(", "),
+  };
   for (const [key, value] of Object.entries(shown)) {
-    const text = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+    const text =
+      typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     process.stdout.write(`${key.padEnd(14)} ${text}\n`);
   }
 }
@@ -300,59 +414,98 @@ export function registerAuthorityCommands(program: Command): void {
     program
       .command("analyze")
       .helpGroup(GROUP.plan)
-      .description("Analyze one scheme: link probability, secure degree, storage per node and the " +
-        "fraction of links exposed after x captured nodes (docs/analytics.md)."),
+      .description(
+        "Analyze one scheme: link probability, secure degree, storage per node and the " +
+          "fraction of links exposed after x captured nodes (docs/analytics.md).",
+      ),
   )
-    .option("--neighbours <n'>",
-      "neighbours in radio range, for the expected secure degree (default: degree not shown)", count)
-    .option("--captured <list>", "captured-node counts, comma-separated", countList,
-      countList(DEFAULT_CAPTURED))
+    .option(
+      "--neighbours <n'>",
+      "neighbours in radio range, for the expected secure degree (default: degree not shown)",
+      count,
+    )
+    .option(
+      "--captured <list>",
+      "captured-node counts, comma-separated",
+      countList,
+      countList(DEFAULT_CAPTURED),
+    )
     .option("--kin-not-erased", "leap: assume captures before K_IN was erased", false)
     .option("--json", "print one JSON object", false)
-    .addHelpText("after", examples(
-      "predist analyze --scheme eg --pool 10000 --ring 75 --neighbours 40",
-      "predist analyze --scheme qcomposite --pool 10000 --ring 200 --q 2 --captured 50,100 --json"))
+    .addHelpText(
+      "after",
+      examples(
+        "predist analyze --scheme eg --pool 10000 --ring 75 --neighbours 40",
+        "predist analyze --scheme qcomposite --pool 10000 --ring 200 --q 2 --captured 50,100" +
+          " --json",
+      ),
+    )
     .action((options) => runAnalyze({ ...options, kinErased: !options.kinNotErased }));
 
   program
     .command("plan")
     .helpGroup(GROUP.plan)
-    .description("For a network and a memory budget, list every scheme that fits with its " +
-      "parameters, direct-link probability, storage and compromised fraction at x = 10, 50, 100, " +
-      "500; best first by the compromised fraction at x = 100, then storage.")
+    .description(
+      "For a network and a memory budget, list every scheme that fits with its " +
+        "parameters, direct-link probability, storage and compromised fraction at x = 10, 50," +
+        " 100, " +
+        "500; best first by the compromised fraction at x = 100, then storage.",
+    )
     .requiredOption("--nodes <n>", "nodes in the network", count)
     .requiredOption("--neighbours <n'>", "neighbours in radio range of a node", count)
-    .option("--connectivity <Pc>", "wanted probability that the key graph is connected",
-      probability, 0.99999)
+    .option(
+      "--connectivity <Pc>",
+      "wanted probability that the key graph is connected",
+      probability,
+      0.99999,
+    )
     .requiredOption("--memory <bytes>", "flash bytes per node for the image", count)
     .option("--json", "print one JSON object", false)
-    .addHelpText("after", examples(
-      "predist plan --nodes 10000 --neighbours 40 --memory 4096",
-      "predist plan --nodes 1000 --neighbours 25 --connectivity 0.999 --memory 2048 --json"))
+    .addHelpText(
+      "after",
+      examples(
+        "predist plan --nodes 10000 --neighbours 40 --memory 4096",
+        "predist plan --nodes 1000 --neighbours 25 --connectivity 0.999 --memory 2048 --json",
+      ),
+    )
     .action((options) => runPlan(options));
 
   addSchemeOptions(
     program
       .command("rings")
       .helpGroup(GROUP.provision)
-      .description("Assign rings to nodes 1..count and encode their images into a folder " +
-        "(node-<id>.img) or one NDJSON stream ({nodeId, image: base64} per line); --check " +
-        "compares the generated rings' share probability with the closed form."),
+      .description(
+        "Assign rings to nodes 1..count and encode their images into a folder " +
+          "(node-<id>.img) or one NDJSON stream ({nodeId, image: base64} per line); --check " +
+          "compares the generated rings' share probability with the closed form.",
+      ),
   )
     .requiredOption("--count <N>", "nodes to generate (IDs 1..N)", count)
     .option("--out <dir>", "write one image file per node into this folder (default: no folder)")
-    .option("--ndjson <file>",
-      "write one JSON line per node to this file, - for stdout (default: no stream)")
+    .option(
+      "--ndjson <file>",
+      "write one JSON line per node to this file, - for stdout (default: no stream)",
+    )
     .option("--check", "compare empirical and closed-form share probability", false)
-    .option("--master-file <file>",
+    .option(
+      "--master-file <file>",
       "32-byte master secret, created from the CSPRNG if missing (default: none; required " +
-        "unless --insecure-fixed-seed)")
-    .option("--insecure-fixed-seed <text>", "INSECURE, tests and demos only: master from this text (default: none)")
+        "unless --insecure-fixed-seed)",
+    )
+    .option(
+      "--insecure-fixed-seed <text>",
+      "INSECURE, tests and demos only: master from this text (default: none)",
+    )
     .option("--json", "print the summary as one JSON object", false)
-    .addHelpText("after", examples(
-      "predist rings --scheme eg --pool 100000 --ring 200 --count 1000 --master-file m.key --out imgs",
-      "predist rings --scheme qcomposite --pool 1000 --ring 40 --q 2 --count 300 " +
-        "--insecure-fixed-seed demo --check"))
+    .addHelpText(
+      "after",
+      examples(
+        "predist rings --scheme eg --pool 100000 --ring 200 --count 1000 --master-file m.key" +
+          " --out imgs",
+        "predist rings --scheme qcomposite --pool 1000 --ring 40 --q 2 --count 300 " +
+          "--insecure-fixed-seed demo --check",
+      ),
+    )
     .action((options) => runRings(options));
 
   const image = program
@@ -361,11 +514,15 @@ export function registerAuthorityCommands(program: Command): void {
     .description("Inspect provisioning images (docs/image-format.md).");
   image
     .command("show")
-    .description("Check an image (layout, CRC, tag, records) and print its header, offsets and " +
-      "record IDs, never a key byte.")
+    .description(
+      "Check an image (layout, CRC, tag, records) and print its header, offsets and " +
+        "record IDs, never a key byte.",
+    )
     .argument("<file>", "image file")
     .option("--json", "print one JSON object", false)
-    .addHelpText("after", examples("predist image show imgs/node-1.img",
-      "predist image show imgs/node-1.img --json"))
+    .addHelpText(
+      "after",
+      examples("predist image show imgs/node-1.img", "predist image show imgs/node-1.img --json"),
+    )
     .action((file, options) => runImageShow(file, options));
 }

@@ -116,14 +116,22 @@ function startVirtualNodes(
   dir: string,
   count: number,
 ): Promise<{ child: ChildProcess; ports: string[] }> {
-  const child = spawn(process.execPath, [CLI, "emulate", "--count", String(count), "--dir", "nodes"],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(
+    process.execPath,
+    [CLI, "emulate", "--count", String(count), "--dir", "nodes"],
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+  );
   return new Promise((resolvePorts, reject) => {
     let output = "";
     const timer = setTimeout(() => {
       child.kill("SIGTERM");
-      reject(new CliError(EXIT.NO_DEVICE, `virtual nodes did not start within ${EMULATE_READY_MS}`
-        + ` ms; emulate printed: ${output.trim() || "nothing"}`));
+      reject(
+        new CliError(
+          EXIT.NO_DEVICE,
+          `virtual nodes did not start within ${EMULATE_READY_MS}` +
+            ` ms; emulate printed: ${output.trim() || "nothing"}`,
+        ),
+      );
     }, EMULATE_READY_MS);
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       output += chunk;
@@ -175,11 +183,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   say(`predist demo in ${dir}`);
 
   // 1. Plan: which schemes fit the deployment and the memory budget.
-  const planned = parseJson<{ rows?: { scheme: string; params: Record<string, unknown>;
-    linkProbability: number }[] }>(step("Plan a deployment", [
-    "plan", "--nodes", String(DEMO.nodes), "--neighbours", String(DEMO.neighbours),
-    "--connectivity", String(DEMO.connectivity), "--memory", String(DEMO.memory), "--json",
-  ]).stdout, "plan");
+  const planned = parseJson<{
+    rows?: { scheme: string; params: Record<string, unknown>; linkProbability: number }[];
+  }>(
+    step("Plan a deployment", [
+      "plan",
+      "--nodes",
+      String(DEMO.nodes),
+      "--neighbours",
+      String(DEMO.neighbours),
+      "--connectivity",
+      String(DEMO.connectivity),
+      "--memory",
+      String(DEMO.memory),
+      "--json",
+    ]).stdout,
+    "plan",
+  );
   const plan = (planned.rows ?? []).slice(0, 3).map((c) => ({
     scheme: c.scheme,
     parameters: Object.entries(c.params)
@@ -194,17 +214,38 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // 2. Create the authority: the master sealed under a KEK split 3-of-5.
   step("Create the authority, 5 shares, threshold 3", [
-    "init", "--db", "predist.db", "--scheme", "eg", "--pool", String(DEMO.pool), "--ring",
-    String(DEMO.ring), "--shares", String(DEMO.shares), "--threshold", String(DEMO.threshold),
-    "--share-dir", "shares", "--json",
+    "init",
+    "--db",
+    "predist.db",
+    "--scheme",
+    "eg",
+    "--pool",
+    String(DEMO.pool),
+    "--ring",
+    String(DEMO.ring),
+    "--shares",
+    String(DEMO.shares),
+    "--threshold",
+    String(DEMO.threshold),
+    "--share-dir",
+    "shares",
+    "--json",
   ]);
-  const shareFiles = readdirSync(join(dir, "shares")).sort().map((name) => join("shares", name));
+  const shareFiles = readdirSync(join(dir, "shares"))
+    .sort()
+    .map((name) => join("shares", name));
   say(`  ${shareFiles.length} share files in shares/ (give each to a different custodian)`);
 
   // 3. Unseal with three of the five shares, keeping a short session for the next steps.
   step("Unseal with 3 of the 5 shares", [
-    "unseal", "--db", "predist.db", "--session", "--ttl", "10m",
-    ...shareFiles.slice(0, DEMO.threshold).flatMap((file) => ["--share", file]), "--json",
+    "unseal",
+    "--db",
+    "predist.db",
+    "--session",
+    "--ttl",
+    "10m",
+    ...shareFiles.slice(0, DEMO.threshold).flatMap((file) => ["--share", file]),
+    "--json",
   ]);
   say("  unsealed; the KEK is kept in a session file encrypted to this machine for 10 minutes");
 
@@ -212,8 +253,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const provisioned: DemoSummary["provisioned"] = [];
   let virtualNodesSkipped: string | undefined;
   stepNumber += 1;
-  say(`\n[${stepNumber}/${totalSteps}] Start ${DEMO.virtualNodes} virtual nodes on ` +
-    "pseudo-terminals\n  $ predist emulate --count 4 --dir nodes");
+  say(
+    `\n[${stepNumber}/${totalSteps}] Start ${DEMO.virtualNodes} virtual nodes on ` +
+      "pseudo-terminals\n  $ predist emulate --count 4 --dir nodes",
+  );
   if (!hasSocat()) {
     virtualNodesSkipped = "socat is not installed: run `apt-get install socat` and rerun";
     say(`  skipped: ${virtualNodesSkipped}`);
@@ -223,7 +266,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     try {
       for (const port of ports) say(`  ${port}`);
       const flashed = step("Provision and verify them over serial", [
-        "provision", "--db", "predist.db", "--json", ...ports.flatMap((port) => ["--port", port]),
+        "provision",
+        "--db",
+        "predist.db",
+        "--json",
+        ...ports.flatMap((port) => ["--port", port]),
       ]);
       for (const event of parseJsonLines(flashed.stdout)) {
         if (event.event !== "end" || event.ok !== true) continue;
@@ -240,42 +287,76 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   }
 
   // 6. Simulate the deployed network on the real firmware, with a capture round.
-  const simulated = parseJson<Record<string, unknown>>(step(
-    `Simulate ${DEMO.nodes} nodes on the firmware, capture nodes`, [
-      "simulate", "--engine", "firmware", "--nodes", String(DEMO.nodes), "--neighbours",
-      String(DEMO.neighbours), "--pool", String(DEMO.pool), "--ring", String(DEMO.ring),
-      "--captured", DEMO.captured.join(","), "--seed", DEMO.seed, "--report", "report.html",
+  const simulated = parseJson<Record<string, unknown>>(
+    step(`Simulate ${DEMO.nodes} nodes on the firmware, capture nodes`, [
+      "simulate",
+      "--engine",
+      "firmware",
+      "--nodes",
+      String(DEMO.nodes),
+      "--neighbours",
+      String(DEMO.neighbours),
+      "--pool",
+      String(DEMO.pool),
+      "--ring",
+      String(DEMO.ring),
+      "--captured",
+      DEMO.captured.join(","),
+      "--seed",
+      DEMO.seed,
+      "--report",
+      "report.html",
       "--json",
-    ]).stdout, "simulate");
+    ]).stdout,
+    "simulate",
+  );
   const simulation = summarizeSimulation(simulated);
-  say(`  direct keys ${simulation.directKeyFraction.toFixed(3)} of neighbour pairs ` +
-    `(predicted ${simulation.predictedDirectKeyFraction.toFixed(3)}); largest component ` +
-    `${simulation.largestComponent} of ${simulation.nodes}`);
+  say(
+    `  direct keys ${simulation.directKeyFraction.toFixed(3)} of neighbour pairs ` +
+      `(predicted ${simulation.predictedDirectKeyFraction.toFixed(3)}); largest component ` +
+      `${simulation.largestComponent} of ${simulation.nodes}`,
+  );
   for (const row of simulation.compromised) {
-    say(`  ${row.captured} captured: ${(row.measured * 100).toFixed(1)} % of other links ` +
-      `exposed (predicted ${(row.predicted * 100).toFixed(1)} %)`);
+    say(
+      `  ${row.captured} captured: ${(row.measured * 100).toFixed(1)} % of other links ` +
+        `exposed (predicted ${(row.predicted * 100).toFixed(1)} %)`,
+    );
   }
 
   // 7. Revoke a captured node: the authenticated broadcast for the base station.
   const victim = provisioned[0]?.nodeId;
   if (victim === undefined) {
     stepNumber += 1;
-    say(`\n[${stepNumber}/${totalSteps}] Revoke a captured node\n  skipped: no node was ` +
-      "provisioned (see step 4)");
+    say(
+      `\n[${stepNumber}/${totalSteps}] Revoke a captured node\n  skipped: no node was ` +
+        "provisioned (see step 4)",
+    );
   } else {
-    const revoked = parseJson<{ revokedKeyIds?: number[]; frames?: number;
-      linksToRekey?: number }>(step(`Revoke captured node ${victim}`, [
-      "revoke", "--db", "predist.db", "--node", String(victim), "--out", "revocation.json",
-      "--json",
-    ]).stdout, "revoke");
-    say(`  ${revoked.revokedKeyIds?.length ?? 0} pool keys revoked, ${revoked.linksToRekey ?? 0} ` +
-      `registered pairs must re-key; ${revoked.frames ?? 0} broadcast frames in revocation.json`);
+    const revoked = parseJson<{ revokedKeyIds?: number[]; frames?: number; linksToRekey?: number }>(
+      step(`Revoke captured node ${victim}`, [
+        "revoke",
+        "--db",
+        "predist.db",
+        "--node",
+        String(victim),
+        "--out",
+        "revocation.json",
+        "--json",
+      ]).stdout,
+      "revoke",
+    );
+    say(
+      `  ${revoked.revokedKeyIds?.length ?? 0} pool keys revoked, ${revoked.linksToRekey ?? 0} ` +
+        `registered pairs must re-key; ${revoked.frames ?? 0} broadcast frames in revocation.json`,
+    );
   }
 
   // 8. The journal: every step above, chained by hash.
   const verdict = parseJson<{ ok?: boolean; checked?: number }>(
     step("Verify the journal's hash chain", ["log", "--db", "predist.db", "--verify", "--json"])
-      .stdout, "log --verify");
+      .stdout,
+    "log --verify",
+  );
   say(`  ${verdict.checked ?? 0} journal records, chain ${verdict.ok ? "intact" : "BROKEN"}`);
 
   const flashDir = join(dir, "nodes");
@@ -288,7 +369,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     provisioned,
     virtualNodesSkipped,
     flashFiles: existsSync(flashDir)
-      ? readdirSync(flashDir).filter((name) => name.endsWith(".flash")).map((n) => join(flashDir, n))
+      ? readdirSync(flashDir)
+          .filter((name) => name.endsWith(".flash"))
+          .map((n) => join(flashDir, n))
       : [],
     simulation,
     report: join(dir, "report.html"),
@@ -314,8 +397,10 @@ function summarizeSimulation(result: Record<string, unknown>): DemoSummary["simu
   return {
     nodes: numberAt(run.nodes, "nodes"),
     directKeyFraction: numberAt(run.firmware?.directFraction, "firmware.directFraction"),
-    predictedDirectKeyFraction: numberAt(run.predictedShareProbability,
-      "predictedShareProbability"),
+    predictedDirectKeyFraction: numberAt(
+      run.predictedShareProbability,
+      "predictedShareProbability",
+    ),
     largestComponent: numberAt(run.components?.largest, "components.largest"),
     compromised: ((run.capture ?? []) as Record<string, number>[]).map((c) => ({
       captured: numberAt(c.captured, "capture.captured"),
@@ -337,7 +422,8 @@ function renderSummary(summary: DemoSummary): string {
       : `  virtual nodes skipped: ${summary.virtualNodesSkipped}`,
     `  simulation report (open in a browser)     ${here(summary.report)}`,
   ];
-  if (summary.revocation) lines.push(`  revocation broadcast                      ${here(summary.revocation)}`);
+  if (summary.revocation)
+    lines.push(`  revocation broadcast                      ${here(summary.revocation)}`);
   const db = here(summary.database);
   lines.push(
     "",
@@ -361,15 +447,18 @@ export function registerDemoCommands(program: Command): void {
         "pseudo-terminals, provision and verify them over serial, simulate 300 nodes on the " +
         "firmware with a capture round, revoke a node, verify the journal. This is `npm start`.",
     )
-    .option("--dir <folder>", "working folder (cleared if it holds a previous demo)",
-      "predist-demo")
+    .option(
+      "--dir <folder>",
+      "working folder (cleared if it holds a previous demo)",
+      "predist-demo",
+    )
     .option("--json", "print one JSON summary instead of text", false)
-    .addHelpText("after", [
-      "",
-      "Examples:",
-      "  $ predist demo",
-      "  $ predist demo --dir /tmp/try-predist --json",
-    ].join("\n"))
+    .addHelpText(
+      "after",
+      ["", "Examples:", "  $ predist demo", "  $ predist demo --dir /tmp/try-predist --json"].join(
+        "\n",
+      ),
+    )
     .action(async (flags: { dir: string; json: boolean }) => {
       await runDemo({ dir: flags.dir, json: flags.json });
     });

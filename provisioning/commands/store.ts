@@ -113,10 +113,7 @@ export async function withStore<T>(
   }
 }
 
-export function kekOptions(
-  options: DbOptions & { share?: string[] },
-  progress = true,
-): KekOptions {
+export function kekOptions(options: DbOptions & { share?: string[] }, progress = true): KekOptions {
   return {
     dbPath: options.db,
     shareFiles: options.share ?? [],
@@ -148,8 +145,11 @@ function addInitSchemeOptions(command: Command): Command {
   return addSchemeOptions(command)
     .option("--chain-length <n>", "μTESLA chain length (default: 10000)", intOption(1, 1 << 24))
     .option("--interval-ms <ms>", "μTESLA interval in ms (default: 1000)", u32)
-    .option("--start-ms <ms>", "μTESLA start time, ms since the epoch (default: 0)",
-      intOption(0, Number.MAX_SAFE_INTEGER));
+    .option(
+      "--start-ms <ms>",
+      "μTESLA start time, ms since the epoch (default: 0)",
+      intOption(0, Number.MAX_SAFE_INTEGER),
+    );
 }
 
 function initParamsFrom(flags: InitSchemeFlags): Record<string, unknown> {
@@ -245,10 +245,14 @@ async function runInit(options: InitOptions): Promise<void> {
       }
     });
   }
-  const master = options.insecureFixedSeed !== undefined
-    ? new Uint8Array(createHash("sha256")
-      .update(INSECURE_SEED_DOMAIN + options.insecureFixedSeed).digest())
-    : new Uint8Array(randomBytes(MASTER_LEN));
+  const master =
+    options.insecureFixedSeed !== undefined
+      ? new Uint8Array(
+          createHash("sha256")
+            .update(INSECURE_SEED_DOMAIN + options.insecureFixedSeed)
+            .digest(),
+        )
+      : new Uint8Array(randomBytes(MASTER_LEN));
   const authorityId = Buffer.from(randomBytes(AUTHORITY_ID_LEN)).toString("hex");
   // The authority checks the parameters once more and gives the public μTESLA commitment K_0,
   // kept with the parameters so `export` needs no unseal for the base station's public part.
@@ -267,19 +271,25 @@ async function runInit(options: InitOptions): Promise<void> {
     ? writeShareFiles(options.shareDir, codes, options.threshold, authorityId, 1)
     : [];
   try {
-    await withStore(options, async (store) => {
-      await store.createAuthority({ authorityId, params, createdAt: new Date().toISOString() },
-        seal);
-      if (files.length > 0) {
-        await store.journal("shares-written", {
-          detail: {
-            folder: resolve(options.shareDir as string),
-            count: files.length,
-            generation: 1,
-          },
-        });
-      }
-    }, true);
+    await withStore(
+      options,
+      async (store) => {
+        await store.createAuthority(
+          { authorityId, params, createdAt: new Date().toISOString() },
+          seal,
+        );
+        if (files.length > 0) {
+          await store.journal("shares-written", {
+            detail: {
+              folder: resolve(options.shareDir as string),
+              count: files.length,
+              generation: 1,
+            },
+          });
+        }
+      },
+      true,
+    );
   } catch (error) {
     for (const path of files) rmSync(path, { force: true });
     throw error;
@@ -374,8 +384,9 @@ async function runSharesVerify(options: DbOptions & { share?: string[] }): Promi
     }
     const verdicts = verifyShares(files.map(readShareFile), record.authorityId, seal);
     const seen = new Set(verdicts.filter((v) => v.valid).map((v) => v.index));
-    const missing = Array.from({ length: seal.shares }, (_, i) => i + 1)
-      .filter((i) => !seen.has(i));
+    const missing = Array.from({ length: seal.shares }, (_, i) => i + 1).filter(
+      (i) => !seen.has(i),
+    );
     const allValid = verdicts.every((v) => v.valid);
     await store.journal("shares-verified", {
       detail: {
@@ -386,8 +397,14 @@ async function runSharesVerify(options: DbOptions & { share?: string[] }): Promi
       },
     });
     if (options.json) {
-      printJson({ generation: seal.generation, threshold: seal.threshold, shares: seal.shares,
-        verdicts, missing, ok: allValid });
+      printJson({
+        generation: seal.generation,
+        threshold: seal.threshold,
+        shares: seal.shares,
+        verdicts,
+        missing,
+        ok: allValid,
+      });
     } else {
       for (const v of verdicts) {
         const label = v.valid ? paint.ok("valid  ") : paint.bad("INVALID");
@@ -421,8 +438,14 @@ async function runSharesRotate(options: RotateOptions): Promise<void> {
     checkCountsOption(shares, threshold);
     const master = await obtainMaster(store, kekOptions(options, !options.json));
     const generation = seal.generation + 1;
-    const next = newCustody(master, record.authorityId, generation, shares, threshold,
-      record.params);
+    const next = newCustody(
+      master,
+      record.authorityId,
+      generation,
+      shares,
+      threshold,
+      record.params,
+    );
     wipe(master, next.kek);
     const files = options.shareDir
       ? writeShareFiles(options.shareDir, next.codes, threshold, record.authorityId, generation)
@@ -440,12 +463,19 @@ async function runSharesRotate(options: RotateOptions): Promise<void> {
     }
     removeSession(options.db);
     if (options.json) {
-      printJson({ generation, shares, threshold, shareFiles: files.length ? files : undefined,
-        shareCodes: files.length ? undefined : next.codes });
+      printJson({
+        generation,
+        shares,
+        threshold,
+        shareFiles: files.length ? files : undefined,
+        shareCodes: files.length ? undefined : next.codes,
+      });
       return;
     }
-    out(`${paint.ok("rotated")}: generation ${generation}, ${threshold} of ${shares}. ` +
-      "The old shares no longer unseal this store.");
+    out(
+      `${paint.ok("rotated")}: generation ${generation}, ${threshold} of ${shares}. ` +
+        "The old shares no longer unseal this store.",
+    );
     if (files.length > 0) for (const path of files) out(`  ${path}`);
     else next.codes.forEach((code, i) => out(`  share ${i + 1}: ${code}`));
   });
@@ -463,8 +493,10 @@ async function runNodes(options: DbOptions & { state?: NodeState; limit: number 
     const counts = await store.countNodes();
     out(NODE_STATES.map((s) => `${s} ${counts[s]}`).join(", "));
     for (const n of nodes) {
-      out(`${String(n.nodeId).padStart(8)}  ${n.state.padEnd(8)}  ${n.station}  ` +
-        `${n.port ?? "-"}  ${n.imageDigest ?? "-"}${n.reason ? `  (${n.reason})` : ""}`);
+      out(
+        `${String(n.nodeId).padStart(8)}  ${n.state.padEnd(8)}  ${n.station}  ` +
+          `${n.port ?? "-"}  ${n.imageDigest ?? "-"}${n.reason ? `  (${n.reason})` : ""}`,
+      );
     }
   });
 }
@@ -494,8 +526,10 @@ async function runLog(options: LogOptions): Promise<void> {
       const anchor = `${verdict.checked}:${verdict.head}`;
       if (options.json) printJson({ ...verdict, anchor, anchorChecked: options.anchor ?? null });
       else {
-        out(`${paint.ok("journal verified")}: ${verdict.checked} records` +
-          `${options.anchor ? `, anchor ${options.anchor.split(":")[0]} matches` : ""}`);
+        out(
+          `${paint.ok("journal verified")}: ${verdict.checked} records` +
+            `${options.anchor ? `, anchor ${options.anchor.split(":")[0]} matches` : ""}`,
+        );
         out(`anchor ${anchor}  (keep it outside the store; check later with --anchor)`);
       }
       return;
@@ -510,8 +544,10 @@ async function runLog(options: LogOptions): Promise<void> {
       return;
     }
     for (const r of records) {
-      out(`#${r.seq}  ${paint.dim(r.at)}  ${r.station}  ${r.event}` +
-        `${r.nodeId === null ? "" : `  node ${r.nodeId}`}  ${r.detail === "{}" ? "" : r.detail}`);
+      out(
+        `#${r.seq}  ${paint.dim(r.at)}  ${r.station}  ${r.event}` +
+          `${r.nodeId === null ? "" : `  node ${r.nodeId}`}  ${r.detail === "{}" ? "" : r.detail}`,
+      );
     }
   });
 }
@@ -596,15 +632,19 @@ async function requireRegistered(store: Store, ids: number[]): Promise<NodeRecor
 }
 
 function printExposure(e: Exposure): void {
-  out(`scheme ${e.scheme}; captured node${e.captured.length > 1 ? "s" : ""} ` +
-    `${e.captured.join(", ")}`);
+  out(
+    `scheme ${e.scheme}; captured node${e.captured.length > 1 ? "s" : ""} ` +
+      `${e.captured.join(", ")}`,
+  );
   if (e.heldNothing.length > 0) {
     out(`never flashed, so holding no keys: ${e.heldNothing.join(", ")}`);
   }
   if (e.polynomials) {
     for (const p of e.polynomials) {
-      out(`  polynomial ${p.id}: held by ${p.capturedHolders} captured node(s), degree ` +
-        `${p.degree}: ${p.broken ? paint.bad("BROKEN") : "still secret"}`);
+      out(
+        `  polynomial ${p.id}: held by ${p.capturedHolders} captured node(s), degree ` +
+          `${p.degree}: ${p.broken ? paint.bad("BROKEN") : "still secret"}`,
+      );
     }
   }
   if (e.scheme === "eg" || e.scheme === "qcomposite" || e.scheme === "polypool") {
@@ -613,11 +653,15 @@ function printExposure(e: Exposure): void {
     for (const n of e.sharingNodes.slice(0, 20)) out(`  node ${n.nodeId}: ${n.keyIds.join(" ")}`);
     if (e.sharingNodes.length > 20) out(`  ... ${e.sharingNodes.length - 20} more (--json)`);
   } else {
-    out(`pair keys exposed: the captured nodes' own links with ${e.capturedPartners.length} ` +
-      "partner(s)");
+    out(
+      `pair keys exposed: the captured nodes' own links with ${e.capturedPartners.length} ` +
+        "partner(s)",
+    );
   }
-  out(`key-sharing pairs that must re-key: ${e.linksToRekey}${e.truncated ? "+" : ""}; ` +
-    `of them exposed to the attacker: ${e.linksExposed}${e.truncated ? "+" : ""}`);
+  out(
+    `key-sharing pairs that must re-key: ${e.linksToRekey}${e.truncated ? "+" : ""}; ` +
+      `of them exposed to the attacker: ${e.linksExposed}${e.truncated ? "+" : ""}`,
+  );
   for (const p of e.pairs.slice(0, 20)) {
     out(`  ${p.a} - ${p.b}  keys ${p.keyIds.join(" ")}${p.exposed ? paint.bad("  exposed") : ""}`);
   }
@@ -632,8 +676,11 @@ async function runReport(options: FieldOptions): Promise<void> {
     try {
       const exposure = analyseCapture(authority, await store.listNodes(), ids);
       await store.journal("capture-report", {
-        detail: { nodes: ids, exposedKeys: exposure.exposedKeyIds.length,
-          linksToRekey: exposure.linksToRekey },
+        detail: {
+          nodes: ids,
+          exposedKeys: exposure.exposedKeyIds.length,
+          linksToRekey: exposure.linksToRekey,
+        },
       });
       if (options.json) printJson(exposure);
       else printExposure(exposure);
@@ -697,8 +744,10 @@ async function runRevoke(options: RevokeOptions): Promise<void> {
       printJson({ ...document, disclose: undefined, file: path, frames });
       return;
     }
-    out(`${paint.ok("revoked")} node${ids.length > 1 ? "s" : ""} ${ids.join(", ")} ` +
-      `(interval ${interval}); ${exposure.revokedKeyIds.length} key IDs revoked`);
+    out(
+      `${paint.ok("revoked")} node${ids.length > 1 ? "s" : ""} ${ids.join(", ")} ` +
+        `(interval ${interval}); ${exposure.revokedKeyIds.length} key IDs revoked`,
+    );
     out(`broadcast written to ${path}: ${frames} REVOKE frame(s), then DISCLOSE`);
     out(`${exposure.linksToRekey} key-sharing pair(s) must re-key`);
   });
@@ -758,8 +807,12 @@ async function runExport(options: ExportOptions): Promise<void> {
       },
     });
     if (options.json) {
-      printJson({ baseStation: basePath, manifest: manifestPath, secrets: secretsPath ?? null,
-        nodes: nodes.length });
+      printJson({
+        baseStation: basePath,
+        manifest: manifestPath,
+        secrets: secretsPath ?? null,
+        nodes: nodes.length,
+      });
       return;
     }
     out(`${paint.ok("exported")} ${nodes.length} nodes to ${options.out}:`);
@@ -783,18 +836,35 @@ export function registerStoreCommands(program: Command): void {
         ),
     ),
   )
-    .option("--shares <n>", "number of KEK shares N (2-255)", intOption(2, MAX_SHARES),
-      DEFAULT_SHARES)
-    .option("--threshold <m>", "shares needed to unseal M (2-N)", intOption(2, MAX_SHARES),
-      DEFAULT_THRESHOLD)
-    .option("--share-dir <dir>", "write each share to its own file (mode 0600) instead of " +
-      "printing them (default: print once)")
-    .option("--insecure-fixed-seed <text>", "INSECURE, tests and demos only: derive the master " +
-      "from this text (default: random master)")
-    .addHelpText("after", examples(
-      "predist init --shares 5 --threshold 3 --share-dir ./shares",
-      "predist init --db line2.db --scheme qcomposite --pool 20000 --ring 100 --q 2 --json",
-    ))
+    .option(
+      "--shares <n>",
+      "number of KEK shares N (2-255)",
+      intOption(2, MAX_SHARES),
+      DEFAULT_SHARES,
+    )
+    .option(
+      "--threshold <m>",
+      "shares needed to unseal M (2-N)",
+      intOption(2, MAX_SHARES),
+      DEFAULT_THRESHOLD,
+    )
+    .option(
+      "--share-dir <dir>",
+      "write each share to its own file (mode 0600) instead of " +
+        "printing them (default: print once)",
+    )
+    .option(
+      "--insecure-fixed-seed <text>",
+      "INSECURE, tests and demos only: derive the master " +
+        "from this text (default: random master)",
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "predist init --shares 5 --threshold 3 --share-dir ./shares",
+        "predist init --db line2.db --scheme qcomposite --pool 20000 --ring 100 --q 2 --json",
+      ),
+    )
     .action((options: InitOptions) => runInit(options));
 
   addDbOptions(
@@ -806,15 +876,21 @@ export function registerStoreCommands(program: Command): void {
           "commands in a file encrypted to this machine, until --ttl runs out.",
       ),
   )
-    .option("--share <file>", "a share file (repeatable; default: hidden prompt on a TTY)",
-      collect)
+    .option("--share <file>", "a share file (repeatable; default: hidden prompt on a TTY)", collect)
     .option("--session", "keep the KEK in an encrypted session file (default: nothing kept)")
-    .option("--ttl <duration>", "session lifetime, e.g. 90s, 15m, 2h (default: 15m, at most 24h)",
-      durationOption, DEFAULT_TTL_MS)
-    .addHelpText("after", examples(
-      "predist unseal --share a.txt --share b.txt --share c.txt",
-      "predist unseal --session --ttl 2h      # prompts for each share, hidden",
-    ))
+    .option(
+      "--ttl <duration>",
+      "session lifetime, e.g. 90s, 15m, 2h (default: 15m, at most 24h)",
+      durationOption,
+      DEFAULT_TTL_MS,
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "predist unseal --share a.txt --share b.txt --share c.txt",
+        "predist unseal --session --ttl 2h      # prompts for each share, hidden",
+      ),
+    )
     .action((options: UnsealOptions) => runUnseal(options));
 
   addDbOptions(
@@ -838,11 +914,18 @@ export function registerStoreCommands(program: Command): void {
           "(checksum, authority, generation, and that it lies on the KEK's polynomials).",
       ),
   )
-    .option("--share <file>", "a share file (repeatable; give all of them; default: none, required)", collect)
-    .addHelpText("after", examples(
-      "predist shares verify --share s1.txt --share s2.txt --share s3.txt --share s4.txt",
-      "predist shares verify --share shares/share-g1-1-of-5.txt --json",
-    ))
+    .option(
+      "--share <file>",
+      "a share file (repeatable; give all of them; default: none, required)",
+      collect,
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "predist shares verify --share s1.txt --share s2.txt --share s3.txt --share s4.txt",
+        "predist shares verify --share shares/share-g1-1-of-5.txt --json",
+      ),
+    )
     .action((options: DbOptions & { share?: string[] }) => runSharesVerify(options));
   addDbOptions(
     shares
@@ -851,15 +934,21 @@ export function registerStoreCommands(program: Command): void {
         "Make a new KEK and new shares for the same master: the old shares stop working.",
       ),
   )
-    .option("--share <file>", "a current share file (repeatable; default: session or prompt)",
-      collect)
+    .option(
+      "--share <file>",
+      "a current share file (repeatable; default: session or prompt)",
+      collect,
+    )
     .option("--shares <n>", "number of new shares (default: as now)", count)
     .option("--threshold <m>", "new threshold (default: as now)", intOption(2, MAX_SHARES))
     .option("--share-dir <dir>", "write the new shares to files (default: print once)")
-    .addHelpText("after", examples(
-      "predist shares rotate --share a.txt --share b.txt --share c.txt --share-dir ./new",
-      "predist shares rotate --shares 7 --threshold 4      # uses the session",
-    ))
+    .addHelpText(
+      "after",
+      examples(
+        "predist shares rotate --share a.txt --share b.txt --share c.txt --share-dir ./new",
+        "predist shares rotate --shares 7 --threshold 4      # uses the session",
+      ),
+    )
     .action((options: RotateOptions) => runSharesRotate(options));
 
   addDbOptions(
@@ -868,8 +957,11 @@ export function registerStoreCommands(program: Command): void {
       .helpGroup(GROUP.inspect)
       .description("List the node registry: ID, state, station, port, image digest."),
   )
-    .addOption(new Option("--state <state>", "only nodes in this state (default: all)")
-      .choices([...NODE_STATES]))
+    .addOption(
+      new Option("--state <state>", "only nodes in this state (default: all)").choices([
+        ...NODE_STATES,
+      ]),
+    )
     .option("--limit <n>", "most nodes listed", intOption(1, 1_000_000), 1_000_000)
     .addHelpText("after", examples("predist nodes --state flashed", "predist nodes --json"))
     .action((options: DbOptions & { state?: NodeState; limit: number }) => runNodes(options));
@@ -883,16 +975,25 @@ export function registerStoreCommands(program: Command): void {
       ),
   )
     .option("--verify", "check the chain instead of printing records", false)
-    .option("--anchor <seq:hash>", "with --verify: an anchor printed earlier, which record SEQ " +
-      "must still match (default: none)")
+    .option(
+      "--anchor <seq:hash>",
+      "with --verify: an anchor printed earlier, which record SEQ " +
+        "must still match (default: none)",
+    )
     .option("--from <seq>", "first record shown", intOption(1, Number.MAX_SAFE_INTEGER), 1)
     .option("--limit <n>", "most records shown", intOption(1, DEFAULT_LOG_LIMIT), DEFAULT_LOG_LIMIT)
-    .option("--node <id>", "only records of this node (default: all)",
-      intOption(1, Number.MAX_SAFE_INTEGER))
-    .addHelpText("after", examples(
-      "predist log --node 17",
-      "predist log --verify --anchor 1200:3f5a...  # the anchor printed by an earlier --verify",
-    ))
+    .option(
+      "--node <id>",
+      "only records of this node (default: all)",
+      intOption(1, Number.MAX_SAFE_INTEGER),
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "predist log --node 17",
+        "predist log --verify --anchor 1200:3f5a...  # the anchor printed by an earlier --verify",
+      ),
+    )
     .action((options: LogOptions) => runLog(options));
 
   addDbOptions(
@@ -906,10 +1007,13 @@ export function registerStoreCommands(program: Command): void {
   )
     .option("--node <id>", "a captured node ID (repeatable; required)", nodeIdOption)
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
-    .addHelpText("after", examples(
-      "predist report --node 17",
-      "predist report --node 17 --node 40 --share a.txt --share b.txt --share c.txt --json",
-    ))
+    .addHelpText(
+      "after",
+      examples(
+        "predist report --node 17",
+        "predist report --node 17 --node 40 --share a.txt --share b.txt --share c.txt --json",
+      ),
+    )
     .action((options: FieldOptions) => runReport(options));
 
   addDbOptions(
@@ -925,10 +1029,13 @@ export function registerStoreCommands(program: Command): void {
     .option("--reason <text>", "why, for the journal", "captured")
     .option("--out <file>", "broadcast file, mode 0600 (default: revocation-<interval>.json)")
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
-    .addHelpText("after", examples(
-      "predist revoke --node 17 --reason \"found opened in the field\"",
-      "predist revoke --node 17 --node 40 --out rev.json --json",
-    ))
+    .addHelpText(
+      "after",
+      examples(
+        'predist revoke --node 17 --reason "found opened in the field"',
+        "predist revoke --node 17 --node 40 --out rev.json --json",
+      ),
+    )
     .action((options: RevokeOptions) => runRevoke(options));
 
   addDbOptions(
@@ -942,12 +1049,18 @@ export function registerStoreCommands(program: Command): void {
   )
     .requiredOption("--out <dir>", "folder to write into (created 0700)")
     .option("--with-secrets", "also write secrets.enc.json (default: no secrets)", false)
-    .option("--passphrase-file <file>", "encrypt the secrets under this passphrase (scrypt) (default: none)")
+    .option(
+      "--passphrase-file <file>",
+      "encrypt the secrets under this passphrase (scrypt) (default: none)",
+    )
     .option("--key-from-kek", "encrypt the secrets under a key derived from the KEK", false)
     .option("--share <file>", "a share file (repeatable; default: session or prompt)", collect)
-    .addHelpText("after", examples(
-      "predist export --out ./base",
-      "predist export --out ./base --with-secrets --passphrase-file pass.txt --json",
-    ))
+    .addHelpText(
+      "after",
+      examples(
+        "predist export --out ./base",
+        "predist export --out ./base --with-secrets --passphrase-file pass.txt --json",
+      ),
+    )
     .action((options: ExportOptions) => runExport(options));
 }

@@ -41,19 +41,26 @@ export function readPassphrase(path: string): string {
   try {
     size = statSync(path).size;
   } catch {
-    throw new CliError(EXIT.INVALID_INPUT, `passphrase file ${path} does not exist`,
-      "check the path given to --passphrase-file");
+    throw new CliError(
+      EXIT.INVALID_INPUT,
+      `passphrase file ${path} does not exist`,
+      "check the path given to --passphrase-file",
+    );
   }
   if (size > MAX_PASSPHRASE_FILE) {
-    throw new CliError(EXIT.INVALID_INPUT,
+    throw new CliError(
+      EXIT.INVALID_INPUT,
       `passphrase file ${path} is ${size} bytes, more than ${MAX_PASSPHRASE_FILE}`,
-      "give a file that holds only the passphrase");
+      "give a file that holds only the passphrase",
+    );
   }
   const passphrase = readFileSync(path, "utf8").replace(/\r?\n$/, "");
   if (passphrase.length < MIN_PASSPHRASE) {
-    throw new CliError(EXIT.INVALID_INPUT,
+    throw new CliError(
+      EXIT.INVALID_INPUT,
       `passphrase in ${path} has ${passphrase.length} characters`,
-      `use at least ${MIN_PASSPHRASE} characters`);
+      `use at least ${MIN_PASSPHRASE} characters`,
+    );
   }
   return passphrase;
 }
@@ -81,8 +88,12 @@ export async function exportSecrets(
       kdf = { name: "scrypt", N, r, p, salt: hex(salt) };
     } else {
       key = hkdf(sha256, kek, salt, new TextEncoder().encode(EXPORT_LABEL), EXPORT_KEY_LEN);
-      kdf = { name: "hkdf-sha256-kek", generation: seal.generation, salt: hex(salt),
-        info: EXPORT_LABEL };
+      kdf = {
+        name: "hkdf-sha256-kek",
+        generation: seal.generation,
+        salt: hex(salt),
+        info: EXPORT_LABEL,
+      };
     }
   } finally {
     wipe(kek);

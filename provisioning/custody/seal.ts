@@ -234,7 +234,10 @@ export function rebuildKek(
     wipe(kek);
     throw new CliError(
       EXIT.SEALED,
-      `shares ${shares.slice(0, seal.threshold).map((s) => s.index).join(", ")} rebuild a key ` +
+      `shares ${shares
+        .slice(0, seal.threshold)
+        .map((s) => s.index)
+        .join(", ")} rebuild a key ` +
         "whose digest does not match the store's KEK digest; the key was not used",
       "one of them was altered with a valid checksum: run `predist shares verify` with all shares",
     );
@@ -296,7 +299,8 @@ export function verifyShares(
     wipe(expected);
     if (!same) {
       verdict.valid = false;
-      verdict.reason = `share ${share.source} (index ${share.index}) does not lie on the KEK's ` +
+      verdict.reason =
+        `share ${share.source} (index ${share.index}) does not lie on the KEK's ` +
         "polynomials: it was altered";
     }
   }

@@ -168,19 +168,28 @@ export function readSession(
   if (!existsSync(path)) return undefined;
   refuseOpenMode(path, "session file");
   if (statSync(path).size > MAX_SESSION_FILE) {
-    throw new CliError(EXIT.SEALED, `session file ${path} is too large to be a session`,
-      "remove it with `predist seal` and unseal again");
+    throw new CliError(
+      EXIT.SEALED,
+      `session file ${path} is too large to be a session`,
+      "remove it with `predist seal` and unseal again",
+    );
   }
   let body: SessionFile;
   try {
     body = JSON.parse(readFileSync(path, "utf8")) as SessionFile;
   } catch {
-    throw new CliError(EXIT.SEALED, `session file ${path} is not valid JSON`,
-      "remove it with `predist seal` and unseal again");
+    throw new CliError(
+      EXIT.SEALED,
+      `session file ${path} is not valid JSON`,
+      "remove it with `predist seal` and unseal again",
+    );
   }
   if (body.version !== SESSION_VERSION || typeof body.expiresAt !== "string") {
-    throw new CliError(EXIT.SEALED, `session file ${path} has an unknown format`,
-      "remove it with `predist seal` and unseal again");
+    throw new CliError(
+      EXIT.SEALED,
+      `session file ${path} has an unknown format`,
+      "remove it with `predist seal` and unseal again",
+    );
   }
   const expires = Date.parse(body.expiresAt);
   if (!(expires > Date.now())) {

@@ -205,8 +205,11 @@ export function describeStatus(status: number): string {
 }
 
 /** The image tag a node holding `nodeKey` and an image of `digest` answers to `challenge`. */
-export function expectedImageTag(nodeKey: Uint8Array, challenge: Uint8Array,
-  digest: Uint8Array): Uint8Array {
+export function expectedImageTag(
+  nodeKey: Uint8Array,
+  challenge: Uint8Array,
+  digest: Uint8Array,
+): Uint8Array {
   const message = new Uint8Array(EOL_LABEL.length + CHALLENGE_LEN + DIGEST_LEN);
   message.set(EOL_LABEL, 0);
   message.set(challenge, EOL_LABEL.length);
@@ -215,9 +218,14 @@ export function expectedImageTag(nodeKey: Uint8Array, challenge: Uint8Array,
 }
 
 /** The ring proof over the records (raw image bytes) at `indices` of an image. */
-export function expectedRingProof(nodeKey: Uint8Array, checkPayload: Uint8Array,
-  records: readonly Uint8Array[]): Uint8Array {
-  const total = RING_LABEL.length + checkPayload.length +
+export function expectedRingProof(
+  nodeKey: Uint8Array,
+  checkPayload: Uint8Array,
+  records: readonly Uint8Array[],
+): Uint8Array {
+  const total =
+    RING_LABEL.length +
+    checkPayload.length +
     records.reduce((sum, record) => sum + record.length, 0);
   const message = new Uint8Array(total);
   message.set(RING_LABEL, 0);

@@ -20,8 +20,12 @@ export interface ProvisionOptions {
   run: RunOptions;
 }
 
-async function idFor(store: Store, port: string, scheme: string, station?: string):
-  Promise<{ nodeId: number; resumed: boolean }> {
+async function idFor(
+  store: Store,
+  port: string,
+  scheme: string,
+  station?: string,
+): Promise<{ nodeId: number; resumed: boolean }> {
   const unfinished = await store.unfinished(station);
   const previous = unfinished.find((node) => node.port === port && node.state === "planned");
   if (previous !== undefined) return { nodeId: previous.nodeId, resumed: true };
@@ -40,10 +44,18 @@ export async function provision(options: ProvisionOptions): Promise<ExitCode> {
       const unfinished = await store.unfinished(options.station);
       for (const port of options.ports) {
         const again = unfinished.find((n) => n.port === port && n.state === "planned");
-        const plan = { event: "plan", port, scheme, nodeId: again?.nodeId ?? null,
-          note: again ? "resumes the unfinished node ID" : "takes the next node ID" };
-        options.run.out(options.run.json ? `${JSON.stringify(plan)}\n` :
-          `${port}: ${scheme} image, ${plan.note}${again ? ` ${again.nodeId}` : ""}\n`);
+        const plan = {
+          event: "plan",
+          port,
+          scheme,
+          nodeId: again?.nodeId ?? null,
+          note: again ? "resumes the unfinished node ID" : "takes the next node ID",
+        };
+        options.run.out(
+          options.run.json
+            ? `${JSON.stringify(plan)}\n`
+            : `${port}: ${scheme} image, ${plan.note}${again ? ` ${again.nodeId}` : ""}\n`,
+        );
       }
       if (!options.run.json) options.run.out("dry run: no port opened, no ID taken\n");
       return EXIT.OK;
@@ -57,10 +69,17 @@ export async function provision(options: ProvisionOptions): Promise<ExitCode> {
     const results: JobResult[] = await runJobs(jobs, options.run);
     for (const [i, result] of results.entries()) {
       const job = jobs[i]!;
-      await store.journal("flash-attempt", { nodeId: job.nodeId, detail: {
-        port: job.port, ok: result.ok, error: result.errorClass ?? null,
-        resumedFrom: result.result?.resumedFrom ?? null,
-      } }).catch(() => undefined);
+      await store
+        .journal("flash-attempt", {
+          nodeId: job.nodeId,
+          detail: {
+            port: job.port,
+            ok: result.ok,
+            error: result.errorClass ?? null,
+            resumedFrom: result.result?.resumedFrom ?? null,
+          },
+        })
+        .catch(() => undefined);
       if (!result.ok) continue;
       const digest = Buffer.from(mmoHash(job.image)).toString("hex");
       await store.markFlashed(job.nodeId!, { imageDigest: digest, port: job.port });

@@ -12,10 +12,27 @@ import { crc32, mmoHash } from "../../host/crypto/index.js";
 import { EXIT, type ExitCode } from "../errors.js";
 import { FrameDecoder, encodeFrame, type Frame, CRC_LEN, HEADER_LEN } from "./frame.js";
 import {
-  CMD, CMD_NAME, CHECK_INDEX_MAX, CHALLENGE_LEN, PROTOCOL_VERSION, STATUS,
-  WRITE_FIXED, beginRequest, checkRequest, commitRequest, describeStatus, expectedImageTag,
-  expectedRingProof, helloRequest, parseBegin, parseCheck, parseCommit, parseHello, parseWrite,
-  writeRequest, type Hello,
+  CMD,
+  CMD_NAME,
+  CHECK_INDEX_MAX,
+  CHALLENGE_LEN,
+  PROTOCOL_VERSION,
+  STATUS,
+  WRITE_FIXED,
+  beginRequest,
+  checkRequest,
+  commitRequest,
+  describeStatus,
+  expectedImageTag,
+  expectedRingProof,
+  helloRequest,
+  parseBegin,
+  parseCheck,
+  parseCommit,
+  parseHello,
+  parseWrite,
+  writeRequest,
+  type Hello,
 } from "./protocol.js";
 
 /** A byte pipe to one node: a serial port, or an emulated node in the same process. */
@@ -124,7 +141,13 @@ function short(bytes: Uint8Array): string {
 /** Request / answer over a Link with seq matching, timeouts and retries. */
 export class Session {
   readonly stats: SessionStats = {
-    requests: 0, roundTrips: 0, retries: 0, timeouts: 0, bytesOut: 0, bytesIn: 0, crcErrors: 0,
+    requests: 0,
+    roundTrips: 0,
+    retries: 0,
+    timeouts: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    crcErrors: 0,
   };
   private seq = 0;
   private waiting: { seqs: Set<number>; cmd: number; resolve: (frame: Frame) => void } | undefined;
@@ -140,8 +163,10 @@ export class Session {
     readonly timing: Timing = DEFAULT_TIMING,
     private readonly trace?: TraceSink,
   ) {
-    this.decoder = new FrameDecoder((frame) => this.onFrame(frame),
-      HEADER_LEN + 1 + ANSWER_BYTES_MAX + CRC_LEN);
+    this.decoder = new FrameDecoder(
+      (frame) => this.onFrame(frame),
+      HEADER_LEN + 1 + ANSWER_BYTES_MAX + CRC_LEN,
+    );
     link.onData((bytes) => {
       this.stats.bytesIn += bytes.length;
       this.rawBytesIn += bytes.length;
@@ -178,8 +203,11 @@ export class Session {
       this.log(`< ${name} seq=${frame.seq} ${hex(frame.payload)}`);
     }
     const waiting = this.waiting;
-    if (waiting === undefined || frame.cmd !== (waiting.cmd | 0x80) ||
-      !waiting.seqs.has(frame.seq)) {
+    if (
+      waiting === undefined ||
+      frame.cmd !== (waiting.cmd | 0x80) ||
+      !waiting.seqs.has(frame.seq)
+    ) {
       this.log(`  (not awaited: dropped)`);
       return;
     }
@@ -192,14 +220,21 @@ export class Session {
    * `payloadFor(attempt)` may shrink the payload per attempt (WRITE). Returns undefined after
    * the last attempt timed out.
    */
-  async request(cmd: number, payloadFor: (attempt: number) => Uint8Array, nodeMs: number,
-    attempts = this.timing.attempts): Promise<{ frame: Frame; attempt: number } | undefined> {
+  async request(
+    cmd: number,
+    payloadFor: (attempt: number) => Uint8Array,
+    nodeMs: number,
+    attempts = this.timing.attempts,
+  ): Promise<{ frame: Frame; attempt: number } | undefined> {
     const seqs = new Set<number>();
     this.stats.requests++;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (this.closed !== undefined) {
-        throw new FlashError("transfer-failed", `the port closed: ${this.closed}`,
-          "check the cable and the node's power, then run the same command again to resume");
+        throw new FlashError(
+          "transfer-failed",
+          `the port closed: ${this.closed}`,
+          "check the cable and the node's power, then run the same command again to resume",
+        );
       }
       if (attempt > 0) this.stats.retries++;
       const payload = payloadFor(attempt);
@@ -223,7 +258,9 @@ export class Session {
           resolve(undefined);
         };
         this.waiting = {
-          seqs, cmd, resolve: (frame) => {
+          seqs,
+          cmd,
+          resolve: (frame) => {
             clearTimeout(timer);
             this.closeWaiter = undefined;
             resolve(frame);
@@ -246,8 +283,11 @@ export class Session {
       this.log(`  timeout after ${timeout} ms`);
     }
     if (this.closed !== undefined) {
-      throw new FlashError("transfer-failed", `the port closed: ${this.closed}`,
-        "check the cable and the node's power, then run the same command again to resume");
+      throw new FlashError(
+        "transfer-failed",
+        `the port closed: ${this.closed}`,
+        "check the cable and the node's power, then run the same command again to resume",
+      );
     }
     return undefined;
   }
@@ -290,25 +330,33 @@ export interface FlashOptions {
 }
 
 /** HELLO: synchronises, negotiates the version and reads the node's state. */
-export async function hello(session: Session, versions: [number, number] =
-  [PROTOCOL_VERSION, PROTOCOL_VERSION]): Promise<Hello> {
+export async function hello(
+  session: Session,
+  versions: [number, number] = [PROTOCOL_VERSION, PROTOCOL_VERSION],
+): Promise<Hello> {
   const answer = await session.request(CMD.HELLO, () => helloRequest(...versions), 0);
   if (answer === undefined) {
     if (session.rawBytesIn > 0 || session.stats.crcErrors > 0) {
-      throw new FlashError("sync-failed",
+      throw new FlashError(
+        "sync-failed",
         `the device answered ${session.stats.bytesIn} bytes but no valid flash protocol frame`,
-        "check that the node runs predist firmware and that the port is the right one");
+        "check that the node runs predist firmware and that the port is the right one",
+      );
     }
-    throw new FlashError("sync-failed",
+    throw new FlashError(
+      "sync-failed",
       `no answer to HELLO after ${session.timing.attempts} attempts`,
-      "check that a node is connected and powered, or raise --retries / --timeout-scale");
+      "check that a node is connected and powered, or raise --retries / --timeout-scale",
+    );
   }
   const info = parseHello(answer.frame);
   if (info.status === STATUS.ERR_PROTOCOL_VERSION || info.version !== PROTOCOL_VERSION) {
-    throw new FlashError("sync-failed",
+    throw new FlashError(
+      "sync-failed",
       `the node speaks flash protocol version ${info.version}; this host speaks ` +
         `${versions[0]}..${versions[1]}`,
-      "use a predist release that speaks the node's version, or reflash its firmware");
+      "use a predist release that speaks the node's version, or reflash its firmware",
+    );
   }
   if (info.status !== STATUS.OK) {
     throw new FlashError("node-refused", `the node refused HELLO: ${describeStatus(info.status)}`);
@@ -332,20 +380,31 @@ function pickIndices(records: number): number[] {
  * BEGIN: resumes when the node holds a prefix of the same image whose CRC-32 matches ours,
  * else restarts the transfer (flag bit 0).
  */
-async function beginTransfer(session: Session, image: Uint8Array, digest: Uint8Array,
-  nodeMs: number): Promise<{ offset: number; alreadyActive: boolean }> {
+async function beginTransfer(
+  session: Session,
+  image: Uint8Array,
+  digest: Uint8Array,
+  nodeMs: number,
+): Promise<{ offset: number; alreadyActive: boolean }> {
   let restart = false;
   for (;;) {
-    const answer = await session.request(CMD.BEGIN, () => beginRequest(image.length, digest,
-      restart), nodeMs);
+    const answer = await session.request(
+      CMD.BEGIN,
+      () => beginRequest(image.length, digest, restart),
+      nodeMs,
+    );
     if (answer === undefined) {
-      throw new FlashError("transfer-failed",
-        `no answer to BEGIN after ${session.timing.attempts} attempts`);
+      throw new FlashError(
+        "transfer-failed",
+        `no answer to BEGIN after ${session.timing.attempts} attempts`,
+      );
     }
     const begin = parseBegin(answer.frame);
     if (begin.status !== STATUS.OK) {
-      throw new FlashError("node-refused",
-        `the node refused BEGIN: ${describeStatus(begin.status)}`);
+      throw new FlashError(
+        "node-refused",
+        `the node refused BEGIN: ${describeStatus(begin.status)}`,
+      );
     }
     if (begin.alreadyActive || begin.offset === 0 || restart) {
       return { offset: restart ? 0 : begin.offset, alreadyActive: begin.alreadyActive };
@@ -359,15 +418,21 @@ async function beginTransfer(session: Session, image: Uint8Array, digest: Uint8A
 }
 
 /** Flashes `image` (a complete provisioning image) over an open session. */
-export async function flashImage(session: Session, image: Uint8Array, events: FlashEvents = {},
-  options: FlashOptions = {}): Promise<FlashResult> {
+export async function flashImage(
+  session: Session,
+  image: Uint8Array,
+  events: FlashEvents = {},
+  options: FlashOptions = {},
+): Promise<FlashResult> {
   const timing = session.timing;
   const digest = mmoHash(image);
   events.onPhase?.("hello");
   const info = await hello(session, options.versions);
   if (image.length > info.slotSize) {
-    throw new FlashError("invalid-input",
-      `image of ${image.length} bytes is larger than the node's slot of ${info.slotSize} bytes`);
+    throw new FlashError(
+      "invalid-input",
+      `image of ${image.length} bytes is larger than the node's slot of ${info.slotSize} bytes`,
+    );
   }
   const nodeChunk = Math.min(info.chunkMax, options.chunkMax ?? info.chunkMax);
   if (nodeChunk < 1) throw new FlashError("sync-failed", `the node reports a chunk of 0 bytes`);
@@ -383,8 +448,11 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
   let chunk = nodeChunk;
   for (let resync = 0; ; resync++) {
     if (resync > RESYNC_MAX) {
-      throw new FlashError("transfer-failed", `the node lost the session ${RESYNC_MAX + 1} ` +
-        "times (it keeps resetting)", "check the node's power supply, then run again");
+      throw new FlashError(
+        "transfer-failed",
+        `the node lost the session ${RESYNC_MAX + 1} ` + "times (it keeps resetting)",
+        "check the node's power supply, then run again",
+      );
     }
     if (resync > 0) {
       events.onPhase?.("resync");
@@ -408,15 +476,22 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
     while (offset < image.length) {
       let sent = 0;
       const at = offset;
-      const answer = await session.request(CMD.WRITE, (attempt) => {
-        if (attempt > 0) chunk = Math.max(CHUNK_MIN, chunk >> 1);
-        sent = Math.min(chunk, image.length - at);
-        return writeRequest(at, image.subarray(at, at + sent));
-      }, (timing.programMsPerKiB * nodeChunk) / 1024);
+      const answer = await session.request(
+        CMD.WRITE,
+        (attempt) => {
+          if (attempt > 0) chunk = Math.max(CHUNK_MIN, chunk >> 1);
+          sent = Math.min(chunk, image.length - at);
+          return writeRequest(at, image.subarray(at, at + sent));
+        },
+        (timing.programMsPerKiB * nodeChunk) / 1024,
+      );
       if (answer === undefined) {
-        throw new FlashError("transfer-failed",
+        throw new FlashError(
+          "transfer-failed",
           `no answer to WRITE at offset ${at} of ${image.length} after ${timing.attempts} ` +
-            "attempts", "check the line; running the same command again resumes the transfer");
+            "attempts",
+          "check the line; running the same command again resumes the transfer",
+        );
       }
       if (answer.attempt === 0 && ++streak >= CHUNK_GROW_AFTER && chunk < nodeChunk) {
         chunk = Math.min(nodeChunk, chunk * 2);
@@ -430,12 +505,16 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
         break;
       }
       if (write.status !== STATUS.OK && write.status !== STATUS.ERR_OFFSET) {
-        throw new FlashError("node-refused",
-          `the node refused WRITE at offset ${at}: ${describeStatus(write.status)}`);
+        throw new FlashError(
+          "node-refused",
+          `the node refused WRITE at offset ${at}: ${describeStatus(write.status)}`,
+        );
       }
       if (write.offset > image.length) {
-        throw new FlashError("transfer-failed", `the node reports offset ${write.offset} past ` +
-          `the image's ${image.length} bytes`);
+        throw new FlashError(
+          "transfer-failed",
+          `the node reports offset ${write.offset} past ` + `the image's ${image.length} bytes`,
+        );
       }
       offset = write.offset;
       events.onProgress?.(offset, image.length);
@@ -444,17 +523,24 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
 
     // COMMIT: the node verifies digest, CRC and trailer, then answers its read-back digest.
     events.onPhase?.("commit");
-    const answer = await session.request(CMD.COMMIT, () => commitRequest(digest),
-      hashMs * 3 + eraseMs);
+    const answer = await session.request(
+      CMD.COMMIT,
+      () => commitRequest(digest),
+      hashMs * 3 + eraseMs,
+    );
     if (answer === undefined) {
-      throw new FlashError("transfer-failed",
-        `no answer to COMMIT after ${timing.attempts} attempts`);
+      throw new FlashError(
+        "transfer-failed",
+        `no answer to COMMIT after ${timing.attempts} attempts`,
+      );
     }
     const commit = parseCommit(answer.frame);
     if (commit.status === STATUS.OK) {
       if (!equal(commit.readBack, digest)) {
-        throw new FlashError("verify-mismatch",
-          `read-back digest ${short(commit.readBack)} differs from the image's ${short(digest)}`);
+        throw new FlashError(
+          "verify-mismatch",
+          `read-back digest ${short(commit.readBack)} differs from the image's ${short(digest)}`,
+        );
       }
       commitSeq = commit.seq;
       break;
@@ -465,13 +551,17 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
       continue;
     }
     if (commit.status === STATUS.ERR_DIGEST_MISMATCH) {
-      throw new FlashError("verify-mismatch",
+      throw new FlashError(
+        "verify-mismatch",
         `the node's staged image does not hash to ${short(digest)}: ` +
           describeStatus(commit.status),
-        "run the command again; the transfer restarts");
+        "run the command again; the transfer restarts",
+      );
     }
-    throw new FlashError("node-refused",
-      `the node refused COMMIT: ${describeStatus(commit.status)}`);
+    throw new FlashError(
+      "node-refused",
+      `the node refused COMMIT: ${describeStatus(commit.status)}`,
+    );
   }
 
   // CHECK: fresh challenge; the node proves the active digest and the ring records we name.
@@ -483,13 +573,25 @@ export async function flashImage(session: Session, image: Uint8Array, events: Fl
     checked = true;
   }
   return {
-    digest, imageLen: image.length, resumedFrom, alreadyActive, commitSeq, chunkMax: nodeChunk,
-    firmwareVersion: info.firmwareVersion, checked, stats: session.stats,
+    digest,
+    imageLen: image.length,
+    resumedFrom,
+    alreadyActive,
+    commitSeq,
+    chunkMax: nodeChunk,
+    firmwareVersion: info.firmwareVersion,
+    checked,
+    stats: session.stats,
   };
 }
 
-async function endOfLineCheck(session: Session, image: Uint8Array, digest: Uint8Array,
-  records: number, hashMs: number): Promise<void> {
+async function endOfLineCheck(
+  session: Session,
+  image: Uint8Array,
+  digest: Uint8Array,
+  records: number,
+  hashMs: number,
+): Promise<void> {
   const recordLen = readU32(image, 48);
   const ringAt = readU32(image, 52);
   const keyAt = readU32(image, 56);
@@ -498,8 +600,10 @@ async function endOfLineCheck(session: Session, image: Uint8Array, digest: Uint8
   const payload = checkRequest(challenge, indices);
   const answer = await session.request(CMD.CHECK, () => payload, hashMs);
   if (answer === undefined) {
-    throw new FlashError("transfer-failed", `no answer to CHECK after ${session.timing.attempts} ` +
-      "attempts");
+    throw new FlashError(
+      "transfer-failed",
+      `no answer to CHECK after ${session.timing.attempts} ` + "attempts",
+    );
   }
   const check = parseCheck(answer.frame);
   if (check.status !== STATUS.OK) {
@@ -507,18 +611,23 @@ async function endOfLineCheck(session: Session, image: Uint8Array, digest: Uint8
   }
   const nodeKey = image.slice(keyAt, keyAt + 16);
   const tag = expectedImageTag(nodeKey, challenge, digest);
-  const ring = indices.map((i) => image.subarray(ringAt + i * recordLen,
-    ringAt + (i + 1) * recordLen));
+  const ring = indices.map((i) =>
+    image.subarray(ringAt + i * recordLen, ringAt + (i + 1) * recordLen),
+  );
   const proof = expectedRingProof(nodeKey, payload, ring);
   nodeKey.fill(0);
   if (!equal(tag, check.imageTag)) {
-    throw new FlashError("verify-mismatch",
-      "end-of-line check failed: the node's image tag does not match the image sent");
+    throw new FlashError(
+      "verify-mismatch",
+      "end-of-line check failed: the node's image tag does not match the image sent",
+    );
   }
   if (!equal(proof, check.ringProof)) {
-    throw new FlashError("verify-mismatch",
+    throw new FlashError(
+      "verify-mismatch",
       `end-of-line check failed: the node's ring proof over indices ${indices.join(",")} ` +
-        "does not match");
+        "does not match",
+    );
   }
 }
 
@@ -528,4 +637,3 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
   return diff === 0;
 }
-

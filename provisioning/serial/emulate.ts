@@ -66,20 +66,30 @@ export async function startEmulation(options: EmulateOptions): Promise<Emulation
     for (let i = 0; i < options.count; i++) {
       const nodeEnd = join(options.dir, `node${i}.pty`);
       const hostEnd = join(options.dir, `port${i}`);
-      const child = spawn("socat", [`pty,raw,echo=0,link=${nodeEnd}`,
-        `pty,raw,echo=0,link=${hostEnd}`], { stdio: "ignore" });
+      const child = spawn(
+        "socat",
+        [`pty,raw,echo=0,link=${nodeEnd}`, `pty,raw,echo=0,link=${hostEnd}`],
+        { stdio: "ignore" },
+      );
       children.push(child);
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);
-        child.once("error", (error) => reject(new Error(`cannot start socat: ${error.message}; ` +
-          "install it (Debian: apt-get install socat)")));
+        child.once("error", (error) =>
+          reject(
+            new Error(
+              `cannot start socat: ${error.message}; ` +
+                "install it (Debian: apt-get install socat)",
+            ),
+          ),
+        );
       });
       await waitFor([nodeEnd, hostEnd], child);
       const flashFile = join(options.dir, `node${i}.flash`);
       const virtual = new VirtualNode({ ...options.nodeOptions?.(i), id: i, flashFile });
       const serial = new SerialPort({ path: nodeEnd, baudRate: 115_200, autoOpen: false });
       await new Promise<void>((resolve, reject) =>
-        serial.open((error) => (error ? reject(error) : resolve())));
+        serial.open((error) => (error ? reject(error) : resolve())),
+      );
       nodePorts.push(serial);
       serial.on("data", (chunk: Buffer) => virtual.input(new Uint8Array(chunk)));
       serial.on("error", () => {});

@@ -13,8 +13,13 @@ export async function openSerialLink(path: string, baudRate = DEFAULT_BAUD): Pro
   await new Promise<void>((resolve, reject) => {
     port.open((error) => {
       if (error) {
-        reject(new FlashError("no-device", `cannot open serial port ${path}: ${error.message}`,
-          "check the path with `predist ports`, or start virtual nodes with `predist emulate`"));
+        reject(
+          new FlashError(
+            "no-device",
+            `cannot open serial port ${path}: ${error.message}`,
+            "check the path with `predist ports`, or start virtual nodes with `predist emulate`",
+          ),
+        );
       } else {
         resolve();
       }
@@ -79,9 +84,14 @@ export async function listPorts(): Promise<PortInfo[]> {
     }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === "ENOENT" ? "udevadm is not installed (no udev on this system)" :
-      (error as Error).message;
-    throw new FlashError("no-device", `cannot enumerate serial ports: ${cause}`,
-      "name the port directly with --port /dev/ttyUSB0 (or a pty from `predist emulate`)");
+    const cause =
+      code === "ENOENT"
+        ? "udevadm is not installed (no udev on this system)"
+        : (error as Error).message;
+    throw new FlashError(
+      "no-device",
+      `cannot enumerate serial ports: ${cause}`,
+      "name the port directly with --port /dev/ttyUSB0 (or a pty from `predist emulate`)",
+    );
   }
 }

@@ -8,9 +8,7 @@
 // The faults are seeded, so a failing test replays. The same VirtualNode backs `predist emulate`
 // (over a pty) and the in-process tests (memoryLink).
 
-import {
-  EmulatedNode, Flash, Prng, STATUS_OFF, INBOX_LEN,
-} from "../../host/emulator/index.js";
+import { EmulatedNode, Flash, Prng, STATUS_OFF, INBOX_LEN } from "../../host/emulator/index.js";
 import { FrameDecoder, encodeFrame, type Frame } from "../flash/frame.js";
 import type { Link } from "../flash/session.js";
 
@@ -49,7 +47,10 @@ class PacedLine {
   private readonly queue: { due: number; bytes: Uint8Array }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly baud: number, private readonly deliver: (b: Uint8Array) => void) {}
+  constructor(
+    private readonly baud: number,
+    private readonly deliver: (b: Uint8Array) => void,
+  ) {}
 
   send(bytes: Uint8Array): void {
     const now = performance.now();
@@ -65,10 +66,13 @@ class PacedLine {
       this.deliver(this.queue.shift()!.bytes);
     }
     if (this.queue.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(0, this.queue[0]!.due - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, this.queue[0]!.due - now),
+    );
   }
 }
 
@@ -97,8 +101,10 @@ export class VirtualNode {
       duplicate: options.faults?.duplicate ?? 0,
     };
     if (options.fakeVersion !== undefined) {
-      this.rewriter = new FrameDecoder((frame) => this.emit(encodeFrame(this.rewrite(frame))),
-        FRAME_BODY_MAX);
+      this.rewriter = new FrameDecoder(
+        (frame) => this.emit(encodeFrame(this.rewrite(frame))),
+        FRAME_BODY_MAX,
+      );
     }
     if (options.lineRate !== undefined && options.lineRate > 0) {
       this.inbound = new PacedLine(options.lineRate, (bytes) => this.inputNow(bytes));
@@ -226,4 +232,3 @@ export function memoryLink(virtual: VirtualNode): Link {
     },
   };
 }
-

@@ -83,8 +83,10 @@ export function analyseCapture(
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   const holding = [...capturedSet].filter((id) => {
     const n = byId.get(id);
-    return n !== undefined && (LIVE_STATES.has(n.state) || (n.state === "revoked" &&
-      n.flashedAt !== null));
+    return (
+      n !== undefined &&
+      (LIVE_STATES.has(n.state) || (n.state === "revoked" && n.flashedAt !== null))
+    );
   });
   const result: Exposure = {
     scheme,

@@ -36,8 +36,8 @@ export async function nextRevocationInterval(
   record: AuthorityRecord,
 ): Promise<number> {
   const anchor = (record.params.anchor ?? {}) as { chainLength?: number };
-  const used = (await store.readJournal({ event: "revoked" })).map(
-    (r) => Number((JSON.parse(r.detail) as { interval?: number }).interval ?? 0),
+  const used = (await store.readJournal({ event: "revoked" })).map((r) =>
+    Number((JSON.parse(r.detail) as { interval?: number }).interval ?? 0),
   );
   const interval = Math.max(0, ...used) + 1;
   if (interval > (anchor.chainLength ?? 0)) {

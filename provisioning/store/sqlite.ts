@@ -209,8 +209,10 @@ export class SqliteStore implements Store {
     this.station = station;
     this.stmt = {
       meta: db.prepare<[string], { value: unknown }>("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      setMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) " +
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
       insertJournal: db.prepare(
         "INSERT INTO journal (seq, at, station, event, node_id, detail, hash) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -413,8 +415,7 @@ export class SqliteStore implements Store {
   async createAuthority(authority: AuthorityRecord, seal: SealRecord): Promise<void> {
     this.write(() => {
       const existing = this.db.prepare("SELECT authority_id FROM authority").get() as
-        | { authority_id: string }
-        | undefined;
+        { authority_id: string } | undefined;
       if (existing) {
         throw new StoreError(
           "STORE",
@@ -423,8 +424,10 @@ export class SqliteStore implements Store {
         );
       }
       this.db
-        .prepare("INSERT INTO authority (singleton, authority_id, params, created_at) " +
-          "VALUES (1, ?, ?, ?)")
+        .prepare(
+          "INSERT INTO authority (singleton, authority_id, params, created_at) " +
+            "VALUES (1, ?, ?, ?)",
+        )
         .run(authority.authorityId, JSON.stringify(authority.params), authority.createdAt);
       this.insertSeal(seal);
       const lastNodeId = authority.params.maxNodeId;
@@ -467,8 +470,7 @@ export class SqliteStore implements Store {
   async getAuthority(): Promise<AuthorityRecord | undefined> {
     return this.read(() => {
       const row = this.db.prepare("SELECT * FROM authority").get() as
-        | { authority_id: string; params: string; created_at: string }
-        | undefined;
+        { authority_id: string; params: string; created_at: string } | undefined;
       if (!row) return undefined;
       return {
         authorityId: row.authority_id,
@@ -770,16 +772,18 @@ export class SqliteStore implements Store {
   async verifyJournal(): Promise<JournalVerdict> {
     return this.read(() => {
       const checker = new ChainChecker();
-      const rows = this.db
-        .prepare<[], JournalRow>("SELECT * FROM journal ORDER BY seq")
-        .iterate();
+      const rows = this.db.prepare<[], JournalRow>("SELECT * FROM journal ORDER BY seq").iterate();
       for (const row of rows) {
         const reason = checker.next(toJournal(row));
         if (reason !== undefined) {
           // Close the iterator before returning so the statement is released.
           rows.return?.();
-          return { ok: false, checked: checker.checked, head: toHex(checker.head),
-            broken: { seq: row.seq, reason } };
+          return {
+            ok: false,
+            checked: checker.checked,
+            head: toHex(checker.head),
+            broken: { seq: row.seq, reason },
+          };
         }
       }
       // The head kept in meta catches records deleted from the end of the chain.

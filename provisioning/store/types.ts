@@ -166,9 +166,10 @@ export interface Store {
   unfinished(station?: string): Promise<NodeRecord[]>;
 
   /** Appends one record (no state change): a step of the flash protocol, a ceremony. */
-  journal(event: string, entry?: { nodeId?: number; detail?: Record<string, unknown> }): Promise<
-    JournalRecord
-  >;
+  journal(
+    event: string,
+    entry?: { nodeId?: number; detail?: Record<string, unknown> },
+  ): Promise<JournalRecord>;
   readJournal(query?: JournalQuery): Promise<JournalRecord[]>;
   verifyJournal(): Promise<JournalVerdict>;
 

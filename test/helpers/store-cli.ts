@@ -59,11 +59,25 @@ export function useStoreCli(): StoreCli {
   const initStore = async (name: string, ...extra: string[]) => {
     const db = join(dir, `${name}.db`);
     const shareDir = join(dir, `${name}-shares`);
-    const result = await run("init", "--db", db, "--share-dir", shareDir, "--pool", "64",
-      "--ring", "8", "--chain-length", "50", ...extra);
+    const result = await run(
+      "init",
+      "--db",
+      db,
+      "--share-dir",
+      shareDir,
+      "--pool",
+      "64",
+      "--ring",
+      "8",
+      "--chain-length",
+      "50",
+      ...extra,
+    );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const shares = readdirSync(shareDir).sort().map((file) => join(shareDir, file));
+    const shares = readdirSync(shareDir)
+      .sort()
+      .map((file) => join(shareDir, file));
     return { db, shares };
   };
 
