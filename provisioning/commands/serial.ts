@@ -268,6 +268,7 @@ interface EmulateFlags {
   garbage: boolean;
   seed: string;
   lineRate: number;
+  json: boolean;
 }
 
 function registerEmulate(program: Command): void {
@@ -320,6 +321,7 @@ function registerEmulate(program: Command): void {
       number(0, 4_000_000),
       0,
     )
+    .option("--json", "one JSON object per node, then a ready event, one per line", false)
     .addHelpText(
       "after",
       `
@@ -347,11 +349,23 @@ Examples:
         );
       });
       for (const p of emulation.ports) {
-        process.stdout.write(`node ${p.index}: ${p.port} (link ${p.link}, flash ${p.flashFile})\n`);
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({
+                event: "node",
+                index: p.index,
+                port: p.port,
+                link: p.link,
+                flashFile: p.flashFile,
+              })}\n`
+            : `node ${p.index}: ${p.port} (link ${p.link}, flash ${p.flashFile})\n`,
+        );
       }
       process.stdout.write(
-        `ready: flash with predist flash --port ${emulation.ports[0]!.port} ` +
-          "IMAGE; Ctrl-C stops\n",
+        flags.json
+          ? `${JSON.stringify({ event: "ready", count: emulation.ports.length })}\n`
+          : `ready: flash with predist flash --port ${emulation.ports[0]!.port} ` +
+              "IMAGE; Ctrl-C stops\n",
       );
       await new Promise<void>((resolveStop) => {
         const stop = (): void => resolveStop();
