@@ -52,39 +52,35 @@ export function imageHeaderValid(addr: u32, len: i32): bool {
   return flashU32(addr + HEADER_LENGTH_FIELD) == <u32>len;
 }
 
-/** Erasable region [start, end) from the header, or [0, 0) when absent or out of bounds. */
-function erasableStart(addr: u32, len: i32): u32 {
-  const start = flashU32(addr + HEADER_ERASABLE_OFFSET);
-  const size = flashU32(addr + HEADER_ERASABLE_LEN);
-  if (size == 0 || <u64>start + <u64>size > <u64>(len - TRAILER_LEN)) return 0;
-  return start;
+/** Erasable region [maskFrom, maskFrom + maskLen) of the image being read (loadErasable). */
+let maskFrom: u32 = 0;
+let maskLen: u32 = 0;
+
+/** The erasable region from the header; empty when absent, at 0 or out of bounds. */
+function loadErasable(addr: u32, len: i32): void {
+  maskFrom = flashU32(addr + HEADER_ERASABLE_OFFSET);
+  maskLen = flashU32(addr + HEADER_ERASABLE_LEN);
+  if (maskFrom == 0 || <u64>maskFrom + <u64>maskLen > <u64>(len - TRAILER_LEN)) maskLen = 0;
 }
 
-function erasableEnd(addr: u32, len: i32): u32 {
-  const start = erasableStart(addr, len);
-  if (start == 0) return 0;
-  return start + flashU32(addr + HEADER_ERASABLE_LEN);
-}
-
-/** Zeroes the bytes of `chunk` (holding image bytes [at, at + n)) inside [start, end). */
-function maskErasable(at: u32, n: i32, start: u32, end: u32): void {
+/** Zeroes the bytes of `chunk` (holding image bytes [at, at + n)) inside the erasable region. */
+function maskErasable(at: u32, n: i32): void {
+  // One unsigned compare: positions before maskFrom wrap to values >= maskLen.
   for (let i = 0; i < n; i++) {
-    const pos = at + <u32>i;
-    if (pos >= start && pos < end) store<u8>(chunk + <usize>i, 0);
+    if (at + <u32>i - maskFrom < maskLen) store<u8>(chunk + <usize>i, 0);
   }
 }
 
 /** CRC-32 of image bytes [0, len - 20) with the erasable region read as zeros. */
 export function imageCrcValid(addr: u32, len: i32): bool {
   if (!imageHeaderValid(addr, len)) return false;
-  const start = erasableStart(addr, len);
-  const end = erasableEnd(addr, len);
+  loadErasable(addr, len);
   const body = len - TRAILER_LEN;
   let crc: u32 = 0;
   for (let at = 0; at < body; at += CHUNK_LEN) {
     const n = min(CHUNK_LEN, body - at);
     if (flashRead(addr + <u32>at, chunk, n) < 0) return false;
-    maskErasable(<u32>at, n, start, end);
+    maskErasable(<u32>at, n);
     crc = crc32Update(crc, chunk, n);
   }
   return crc == flashU32(addr + <u32>body);
@@ -92,19 +88,15 @@ export function imageCrcValid(addr: u32, len: i32): bool {
 
 /** CMAC tag at len - 16 under the node key in the image, erasable region read as zeros. */
 export function imageTagValid(addr: u32, len: i32): bool {
-  if (!imageHeaderValid(addr, len)) return false;
-  const keyAt = flashU32(addr + HEADER_NODE_KEY_OFFSET);
-  if (keyAt < 96 || <u64>keyAt + <u64>KEY_LEN > <u64>(len - TRAILER_LEN)) return false;
-  const start = erasableStart(addr, len);
-  const end = erasableEnd(addr, len);
+  let ok = imageNodeKey(addr, len, nodeKey);
+  loadErasable(addr, len);
   const body = len - TAG_LEN;
-  let ok = flashRead(addr + keyAt, nodeKey, KEY_LEN) >= 0;
   if (ok) {
     cmacInit(cmacCtx, nodeKey);
     for (let at = 0; at < body && ok; at += CHUNK_LEN) {
       const n = min(CHUNK_LEN, body - at);
       ok = flashRead(addr + <u32>at, chunk, n) >= 0;
-      maskErasable(<u32>at, n, start, end);
+      maskErasable(<u32>at, n);
       cmacUpdate(cmacCtx, chunk, n);
     }
     cmacFinal(cmacCtx, tagBuf);

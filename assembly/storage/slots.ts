@@ -39,6 +39,7 @@ const KIND_COMMIT: u8 = 1;
 /** A stage record: a transfer into the slot began (so it can resume after a reboot). */
 const KIND_STAGE: u8 = 2;
 const ERASED: u8 = 0xff;
+const ERASED_WORD: u32 = 0xffffffff;
 /** Above every u32 seq: the first boot pass admits every commit record. */
 const SEQ_BOUND_NONE: u64 = 0x100000000;
 
@@ -87,12 +88,15 @@ function readRecord(index: i32): bool {
     && len > 0 && len <= SLOT_LEN;
 }
 
+/** True when the `len` bytes at `ptr` all read as erased flash (0xFF). */
+function allErased(ptr: usize, len: i32): bool {
+  let all: u32 = ERASED;
+  for (let i = 0; i < len; i++) all &= load<u8>(ptr + <usize>i);
+  return all == ERASED;
+}
+
 function recordBlank(index: i32): bool {
-  if (flashRead(recordAddr(index), record, RECORD_LEN) < 0) return false;
-  for (let i = 0; i < RECORD_LEN; i++) {
-    if (load<u8>(record + <usize>i) != ERASED) return false;
-  }
-  return true;
+  return flashRead(recordAddr(index), record, RECORD_LEN) >= 0 && allErased(record, RECORD_LEN);
 }
 
 function recordCount(): i32 {
@@ -195,7 +199,10 @@ export function slotsInit(): i32 {
 /** Writes a record at `index` with seq maxSeq + 1 and reads it back. */
 function writeRecord(index: i32, kind: u8, slot: i32, len: i32, digest: usize): i32 {
   const seq = maxSeq + 1;
-  for (let i = RECORD_CHECKED + 4; i < RECORD_LEN; i++) store<u8>(record + <usize>i, ERASED);
+  // Bytes 36..47 stay erased: three words of 0xFF.
+  store<u32>(record, ERASED_WORD, RECORD_CHECKED + 4);
+  store<u32>(record, ERASED_WORD, RECORD_CHECKED + 8);
+  store<u32>(record, ERASED_WORD, RECORD_CHECKED + 12);
   store<u32>(record, RECORD_MAGIC);
   store<u32>(record, seq, 4);
   store<u8>(record, <u8>slot, 8);
@@ -245,9 +252,7 @@ function eraseSlot(slot: i32): i32 {
     let blank = true;
     for (let at = 0; at < pageSize && blank; at += DIGEST_LEN) {
       if (flashRead(<u32>(page * pageSize + at), scratch, DIGEST_LEN) < 0) return ERR_FLASH;
-      for (let i = 0; i < DIGEST_LEN; i++) {
-        if (load<u8>(scratch + <usize>i) != ERASED) blank = false;
-      }
+      blank = allErased(scratch, DIGEST_LEN);
     }
     if (!blank && flashErase(<u32>page) < 0) return ERR_FLASH;
   }
