@@ -101,8 +101,9 @@ const LABEL_RING = memory.data<u8>([0x70, 0x72, 0x65, 0x64, 0x69, 0x73, 0x74, 0x
   0x6e, 0x67]);
 const LABEL_RING_LEN: i32 = 12;
 
-let state: i32 = FLASH_IDLE;
-let rxState: i32 = RX_BODY;
+// Literal initial values (FLASH_IDLE, RX_BODY, ...): a named one costs a start function.
+let state: i32 = 0; // FLASH_IDLE
+let rxState: i32 = 0; // RX_BODY
 let rxLen: i32 = 0;
 /** Next offset of the staged transfer this session knows; -1 when it must be read from flash. */
 let rxOffset: i32 = -1;

@@ -105,18 +105,24 @@ export function findOrAddEntry(id: u32): usize {
 
 /** Wipes the handshake secrets (confirmation and pending keys) of an entry. */
 export function wipeHandshake(e: usize): void {
-  wipe(e + E_CONFIRM_KEY, KEY_LEN);
-  wipe(e + E_PENDING_KEY, KEY_LEN);
+  // E_PENDING_KEY follows E_CONFIRM_KEY: one wipe covers both.
+  wipe(e + E_CONFIRM_KEY, 2 * KEY_LEN);
 }
 
 /** Drops the entry's link: the link key and counters are wiped, the entry stays known. */
 export function dropLink(e: usize): void {
   wipeHandshake(e);
   wipe(e + E_LINK_KEY, KEY_LEN);
-  store<u32>(e + E_TX_SEQ, 0);
-  store<u32>(e + E_RX_SEQ, 0);
-  store<u32>(e + E_RX_MASK, 0);
+  wipeCounters(e);
   clearFlag(e, F_LINKED);
+}
+
+/** E_TX_SEQ, E_RX_SEQ and E_RX_MASK: three adjacent u32. */
+const COUNTERS_LEN: i32 = 12;
+
+/** Zeroes the link's tx seq, rx seq and replay mask. */
+export function wipeCounters(e: usize): void {
+  wipe(e + E_TX_SEQ, COUNTERS_LEN);
 }
 
 export function wipePathKey(e: usize): void {

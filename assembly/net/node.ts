@@ -35,7 +35,7 @@ import {
   E_HELLO_NONCE, E_PARTS_MASK, E_PARTS_TOTAL, E_NI, E_NR, E_CONFIRM_KEY, E_PENDING_KEY,
   E_LINK_KEY, E_PATH_KEY, E_TX_SEQ, E_RX_SEQ, E_RX_MASK, E_DEADLINE, E_PATH_ASKED, entryAt, entryId,
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
-  dropLink, wipePathKey, clearTable,
+  dropLink, wipePathKey, wipeCounters, clearTable,
 } from "./neighbours";
 import { revokeFrame, discloseFrame, revokeBoot, keyRevoked, nodeRevoked } from "./revoke";
 
@@ -74,6 +74,10 @@ const LINK_LABEL = memory.data<u8>([0x70, 0x72, 0x65, 0x64, 0x69, 0x73, 0x74, 0x
   0x6e, 0x6b]);
 const LINK_LABEL_LEN: i32 = 12;
 const TRANSCRIPT_LEN: i32 = 8 + 2 * NONCE_LEN;
+/** Scheme sets as bit masks over the scheme IDs, tested by inScheme. */
+const LISTED_SCHEMES: u32 = (1 << SCHEME_EG) | (1 << SCHEME_QCOMPOSITE) | (1 << SCHEME_POLYPOOL);
+const ONE_ID_SCHEMES: u32 = (1 << SCHEME_EG) | (1 << SCHEME_POLYPOOL);
+const PEER_KEY_SCHEMES: u32 = (1 << SCHEME_FULL) | (1 << SCHEME_PAIRWISE);
 const TAG_MSG_LEN: i32 = 1 + TRANSCRIPT_LEN;
 
 /** Delivery queue: DELIVERY_SLOTS slots of src (u32) | len (u8) | payload. */
@@ -89,6 +93,11 @@ export let framesDropped: u32 = 0;
 export let deliveryLost: u32 = 0;
 export let lastError: i32 = 0;
 let myId: u32 = 0;
+
+/** True when this node's scheme is in the set `schemes` (a mask of 1 << scheme ID). */
+function inScheme(schemes: u32): bool {
+  return ((schemes >> ringScheme()) & 1) != 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sending
@@ -119,8 +128,7 @@ function putHelloHeader(dst: u32, part: i32, parts: i32): void {
 
 /** Sends this node's HELLO to `dst`: its ring IDs (listed form) or only the header. */
 function sendHello(dst: u32): i32 {
-  const scheme = ringScheme();
-  const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
+  const listed = inScheme(LISTED_SCHEMES);
   if (listed && ringSeeded()) {
     // Compact form: the draw count; the receiver regenerates the ring (docs/schemes.md).
     putHelloHeader(dst, 0, 1);
@@ -150,11 +158,11 @@ function sendHello(dst: u32): i32 {
 function hasMaterial(e: usize): bool {
   const scheme = ringScheme();
   const count = <u32>load<u8>(e + E_SEL_COUNT);
-  if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) return count >= 1;
+  if (inScheme(ONE_ID_SCHEMES)) return count >= 1;
   if (scheme == SCHEME_QCOMPOSITE) {
     return count >= ringThreshold() && count >= 1 && !hasFlag(e, F_SEL_FULL);
   }
-  if (scheme == SCHEME_FULL || scheme == SCHEME_PAIRWISE) return ringFind(entryId(e)) >= 0;
+  if (inScheme(PEER_KEY_SCHEMES)) return ringFind(entryId(e)) >= 0;
   // LEAP+: the lower ID initiates and needs K_IN; the responder needs only its own key.
   if (scheme == SCHEME_LEAP) return myId > entryId(e) || leapInitialKey(0) == OK;
   return false;
@@ -224,7 +232,7 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     wipe(kdfOut, 2 * KEY_LEN);
     return OK;
   }
-  if (scheme == SCHEME_FULL || scheme == SCHEME_PAIRWISE) {
+  if (inScheme(PEER_KEY_SCHEMES)) {
     const index = ringFind(entryId(e));
     if (index < 0) return ERR_NET_NO_SHARED_KEY;
     return ringKeyAt(index, material);
@@ -290,9 +298,7 @@ function confirmTag(e: usize, direction: u32, idI: u32, idR: u32): void {
 function linkUp(e: usize): void {
   copy(e + E_LINK_KEY, e + E_PENDING_KEY, KEY_LEN);
   wipeHandshake(e);
-  store<u32>(e + E_TX_SEQ, 0);
-  store<u32>(e + E_RX_SEQ, 0);
-  store<u32>(e + E_RX_MASK, 0);
+  wipeCounters(e);
   setFlag(e, F_LINKED);
   clearFlag(e, F_REKEY);
   setState(e, STATE_IDLE);
@@ -314,7 +320,7 @@ function selectorCount(e: usize, mode: u32): i32 {
   if (mode == MODE_PATH) return 0;
   const scheme = ringScheme();
   const count = <i32>load<u8>(e + E_SEL_COUNT);
-  if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) return min(count, 1);
+  if (inScheme(ONE_ID_SCHEMES)) return min(count, 1);
   if (scheme == SCHEME_QCOMPOSITE) return count;
   return 0;
 }
@@ -382,7 +388,7 @@ function onHello(f: usize, len: i32, src: u32, dst: u32): i32 {
   const total = (partByte & 15) + 1;
   if (part >= total) return ERR_NET_MALFORMED;
   const scheme = ringScheme();
-  const listed = scheme == SCHEME_EG || scheme == SCHEME_QCOMPOSITE || scheme == SCHEME_POLYPOOL;
+  const listed = inScheme(LISTED_SCHEMES);
   if (!listed && len != HELLO_FIXED_LEN) return ERR_NET_MALFORMED;
   const seeded = listed && ringSeeded();
   if (seeded && (len != HELLO_FIXED_LEN + 4 || total != 1)) return ERR_NET_MALFORMED;
@@ -459,13 +465,16 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
   const scheme = ringScheme();
   if (mode == MODE_PAIR) {
     let prev: u32 = 0;
+    // Whether the selector differs from what this node found (checked below, after the rules).
+    let differs = false;
     for (let i = 0; i < count; i++) {
       const id = getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i));
       if (i > 0 && id <= prev) return ERR_NET_MALFORMED;
       if (ringFind(id) < 0 || keyRevoked(id)) return ERR_NET_UNKNOWN_KEY;
+      if (id != load<u32>(e + E_SEL + <usize>(4 * i))) differs = true;
       prev = id;
     }
-    if (scheme == SCHEME_EG || scheme == SCHEME_POLYPOOL) {
+    if (inScheme(ONE_ID_SCHEMES)) {
       if (count != 1) return ERR_NET_NO_SHARED_KEY;
     } else if (scheme == SCHEME_QCOMPOSITE) {
       if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
@@ -475,14 +484,9 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
     // With the initiator's whole HELLO in, the selector must be exactly what this node found:
     // the lowest shared ID (eg, polypool) or every shared ID (q-composite), so an initiator (or
     // an attacker rewriting LINK_INIT) cannot pick a weaker subset.
-    if (hasFlag(e, F_HELLO_DONE)) {
-      if (hasFlag(e, F_SEL_FULL) || count != selectorCount(e, MODE_PAIR)) {
-        return ERR_NET_NO_SHARED_KEY;
-      }
-      for (let i = 0; i < count; i++) {
-        const id = getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i));
-        if (id != load<u32>(e + E_SEL + <usize>(4 * i))) return ERR_NET_NO_SHARED_KEY;
-      }
+    if (hasFlag(e, F_HELLO_DONE) &&
+      (hasFlag(e, F_SEL_FULL) || count != selectorCount(e, MODE_PAIR) || differs)) {
+      return ERR_NET_NO_SHARED_KEY;
     }
   } else if (count != 0 || !hasFlag(e, F_PATH_KEY)) {
     return ERR_NET_NO_SHARED_KEY;

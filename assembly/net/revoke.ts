@@ -68,12 +68,17 @@ export function keyRevoked(id: u32): bool {
   return listHas(revokedKeys, revokedKeyCount, id);
 }
 
+/** True when the frame at `f` goes from the authority to every node (REVOKE, DISCLOSE). */
+function fromAuthority(f: usize): bool {
+  return getU32(f + 1) == AUTHORITY_ID && getU32(f + 5) == BROADCAST_ID;
+}
+
 function checkRevoke(f: usize, len: i32): i32 {
   if (len < REVOKE_FIXED_LEN || len > FRAME_MAX) return ERR_NET_MALFORMED;
   const a = <i32>load<u8>(f + 13);
   const b = <i32>load<u8>(f + 14);
   if (len != REVOKE_FIXED_LEN + 4 * (a + b)) return ERR_NET_MALFORMED;
-  if (getU32(f + 1) != AUTHORITY_ID || getU32(f + 5) != BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  if (!fromAuthority(f)) return ERR_NET_NOT_FOR_US;
   return OK;
 }
 
@@ -110,7 +115,7 @@ export function revokeFrame(f: usize, len: i32): i32 {
 /** DISCLOSE: checks the chain key, then verifies and applies the buffered REVOKEs. */
 export function discloseFrame(f: usize, len: i32): i32 {
   if (len != DISCLOSE_LEN) return ERR_NET_MALFORMED;
-  if (getU32(f + 1) != AUTHORITY_ID || getU32(f + 5) != BROADCAST_ID) return ERR_NET_NOT_FOR_US;
+  if (!fromAuthority(f)) return ERR_NET_NOT_FOR_US;
   const interval = getU32(f + 9);
   if (interval <= verifiedInterval) return ERR_NET_STALE;
   const steps = interval - verifiedInterval;
@@ -191,7 +196,7 @@ const OFF_RING_OFFSET: usize = 52;
 const HEADER_PATCH_END: i32 = 48;
 
 let outAt: i32 = 0;
-let writeStatus: i32 = OK;
+let writeStatus: i32 = 0; // OK, as a literal: a named initial value costs a start function
 
 /** Appends `len` bytes at `ptr` to the staged image and feeds them to the trailer's CMAC. */
 function emit(ptr: usize, len: i32): void {

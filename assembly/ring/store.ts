@@ -80,7 +80,8 @@ let lanes: u32 = 0;
 let poolSize: u64 = 0;
 let draws: u32 = 0;
 let erasableLen: i32 = 0;
-let bootStatus: i32 = ERR_UNPROVISIONED;
+/** ERR_UNPROVISIONED as a literal: a named initial value costs a start function. */
+let bootStatus: i32 = 4;
 
 function hdrU32(off: usize): u32 {
   return load<u32>(header + off);

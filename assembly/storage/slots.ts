@@ -52,12 +52,13 @@ let recordBase: u32 = 0;
 let recordsPerPage: i32 = 0;
 let geometryOk = false;
 
-let activeSlot: i32 = SLOT_NONE;
+// Literal initial values: a named one (SLOT_NONE) costs a start function.
+let activeSlot: i32 = -1; // SLOT_NONE
 let activeLen: i32 = 0;
 let activeSeq: u32 = 0;
 const activeDigestBuf = memory.data(DIGEST_LEN, 16);
 
-let stagedSlot: i32 = SLOT_NONE;
+let stagedSlot: i32 = -1; // SLOT_NONE
 let stagedLen: i32 = 0;
 const stagedDigestBuf = memory.data(DIGEST_LEN, 16);
 
