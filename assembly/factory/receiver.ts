@@ -298,10 +298,8 @@ function onBegin(payload: usize, len: i32): i32 {
     state = FLASH_READY;
     return status;
   }
+  // Next offset 0, CRC-32 0, not active: the nine zeros dispatchFrame sends for an empty body.
   rxOffset = 0;
-  putU32(0);
-  putU32(0);
-  putU8(0);
   state = FLASH_RECEIVING;
   return OK;
 }
@@ -316,26 +314,19 @@ function onWrite(payload: usize, len: i32): i32 {
   if (imageLen <= 0) return ERR_NOT_STAGED;
   if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
   const dataLen = len - WRITE_FIXED;
-  if (dataLen <= 0 || dataLen > CHUNK_MAX) {
-    putU32(<u32>rxOffset);
-    return ERR_FRAME_LENGTH;
-  }
   const offset = load<u32>(payload);
   const end = <u64>offset + <u64>dataLen;
-  if (end > <u64>imageLen) {
-    putU32(<u32>rxOffset);
-    return ERR_IMAGE_SIZE;
+  // Every answer is the node's next offset after this write.
+  let status = OK;
+  if (dataLen <= 0 || dataLen > CHUNK_MAX) status = ERR_FRAME_LENGTH;
+  else if (end > <u64>imageLen) status = ERR_IMAGE_SIZE;
+  else if (end > <u64>rxOffset) {
+    if (offset != <u32>rxOffset) status = ERR_OFFSET;
+    else {
+      status = stageWrite(offset, payload + <usize>WRITE_FIXED, dataLen);
+      if (status == OK) rxOffset += dataLen;
+    }
   }
-  if (end <= <u64>rxOffset) {
-    putU32(<u32>rxOffset);
-    return OK;
-  }
-  if (offset != <u32>rxOffset) {
-    putU32(<u32>rxOffset);
-    return ERR_OFFSET;
-  }
-  const status = stageWrite(offset, payload + <usize>WRITE_FIXED, dataLen);
-  if (status == OK) rxOffset += dataLen;
   putU32(<u32>rxOffset);
   return status;
 }
@@ -438,19 +429,14 @@ function sendResponse(): void {
   store<u8>(txFrame, SLIP_END);
   n++;
   for (let i = 0; i < bodyLen; i++) {
-    const byte = load<u8>(txBody + <usize>i);
-    if (byte == SLIP_END) {
+    let byte = load<u8>(txBody + <usize>i);
+    if (byte == SLIP_END || byte == SLIP_ESC) {
       store<u8>(txFrame + <usize>n, SLIP_ESC);
-      store<u8>(txFrame + <usize>(n + 1), SLIP_ESC_END);
-      n += 2;
-    } else if (byte == SLIP_ESC) {
-      store<u8>(txFrame + <usize>n, SLIP_ESC);
-      store<u8>(txFrame + <usize>(n + 1), SLIP_ESC_ESC);
-      n += 2;
-    } else {
-      store<u8>(txFrame + <usize>n, byte);
       n++;
+      byte = byte == SLIP_END ? SLIP_ESC_END : SLIP_ESC_ESC;
     }
+    store<u8>(txFrame + <usize>n, byte);
+    n++;
   }
   store<u8>(txFrame + <usize>n, SLIP_END);
   n++;

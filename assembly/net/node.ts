@@ -325,6 +325,12 @@ function selectorCount(e: usize, mode: u32): i32 {
   return 0;
 }
 
+/** Enters a waiting handshake state with the handshake deadline from now. */
+function awaitAnswer(e: usize, state: u8): void {
+  setState(e, state);
+  store<u32>(e + E_DEADLINE, clockMs() + HANDSHAKE_TIMEOUT_MS);
+}
+
 /** Starts a handshake as initiator with the entry's neighbour. */
 function initiate(e: usize, mode: u32): i32 {
   if (fresh(e + E_NI, NONCE_LEN) != OK) return ERR_HAL;
@@ -337,8 +343,7 @@ function initiate(e: usize, mode: u32): i32 {
   for (let i = 0; i < count; i++) {
     putU32(tx + <usize>(LINK_INIT_FIXED_LEN + 4 * i), load<u32>(e + E_SEL + <usize>(4 * i)));
   }
-  setState(e, STATE_WAIT_RESP);
-  store<u32>(e + E_DEADLINE, clockMs() + HANDSHAKE_TIMEOUT_MS);
+  awaitAnswer(e, STATE_WAIT_RESP);
   return send(LINK_INIT_FIXED_LEN + 4 * count);
 }
 
@@ -514,15 +519,20 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
   copy(tx + 9, e + E_NR, NONCE_LEN);
   copy(tx + 17, tagOut, TAG_LEN);
   wipe(tagOut, KEY_LEN);
-  setState(e, STATE_WAIT_CONFIRM);
-  store<u32>(e + E_DEADLINE, clockMs() + HANDSHAKE_TIMEOUT_MS);
+  awaitAnswer(e, STATE_WAIT_CONFIRM);
   return send(LINK_RESP_LEN);
+}
+
+/** The entry of `src` when it is in handshake state `state`, else 0. */
+function entryIn(src: u32, state: u8): usize {
+  const e = findEntry(src);
+  return e != 0 && entryState(e) == state ? e : 0;
 }
 
 function onLinkResp(f: usize, len: i32, src: u32): i32 {
   if (len != LINK_RESP_LEN) return ERR_NET_MALFORMED;
-  const e = findEntry(src);
-  if (e == 0 || entryState(e) != STATE_WAIT_RESP) return ERR_NET_STATE;
+  const e = entryIn(src, STATE_WAIT_RESP);
+  if (e == 0) return ERR_NET_STATE;
   copy(e + E_NR, f + 9, NONCE_LEN);
   const status = deriveKeys(e, myId, src);
   if (status != OK) {
@@ -547,8 +557,8 @@ function onLinkResp(f: usize, len: i32, src: u32): i32 {
 
 function onLinkConfirm(f: usize, len: i32, src: u32): i32 {
   if (len != LINK_CONFIRM_LEN) return ERR_NET_MALFORMED;
-  const e = findEntry(src);
-  if (e == 0 || entryState(e) != STATE_WAIT_CONFIRM) return ERR_NET_STATE;
+  const e = entryIn(src, STATE_WAIT_CONFIRM);
+  if (e == 0) return ERR_NET_STATE;
   confirmTag(e, DIR_INITIATOR, src, myId);
   const ok = constantTimeEqual(tagOut, f + 9, TAG_LEN);
   wipe(tagOut, KEY_LEN);
