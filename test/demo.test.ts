@@ -28,7 +28,11 @@ beforeAll(() => {
   });
   status = result.status;
   stderr = result.stderr;
-  summary = JSON.parse(result.stdout.trim().split("\n").pop() ?? "null") as DemoSummary;
+  try {
+    summary = JSON.parse(result.stdout.trim().split("\n").pop() ?? "") as DemoSummary;
+  } catch {
+    throw new Error(`demo printed no JSON summary (exit ${status}): ${stderr}`);
+  }
 }, 180_000);
 
 /** The image a virtual node holds: the slot that starts with the image magic. */

@@ -16,6 +16,22 @@ const root = resolve(import.meta.dirname, "..");
 let drillModule: string;
 /** Runs killed at random points before the drill is let to finish. */
 const KILLS = 12;
+/** A kill lands this many ms at most after the child's first write of the run. */
+const KILL_SPREAD_MS = 400;
+const POLL_MS = 25;
+
+/** A seeded generator (mulberry32) for the kill times, so a failing run can be repeated. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+const random = seeded(0x5eed);
 let dir: string;
 
 /** Where the drill and its imports are transpiled for the child processes. */
@@ -101,9 +117,18 @@ describe("crash consistency", () => {
       const policy = run % 3 === 2 ? "retire" : "resume";
       const drill = startDrill({ db, station: "line-1", target, policy });
       const before = run < KILLS && existsSync(db) ? readFile(db).journal.length : 0;
-      const delay = 300 + Math.floor(Math.random() * 1200);
-      const timer = run < KILLS ? setTimeout(drill.kill, delay) : undefined;
+      // Kill at a random moment after the child's first journal write (polled), so every kill
+      // lands mid-run however slowly the child starts on a loaded machine.
+      let timer: NodeJS.Timeout | undefined;
+      const poll =
+        run < KILLS
+          ? setInterval(() => {
+              if (timer || !existsSync(db) || readFile(db).journal.length <= before) return;
+              timer = setTimeout(drill.kill, Math.floor(random() * KILL_SPREAD_MS));
+            }, POLL_MS)
+          : undefined;
       const result = await drill.done;
+      clearInterval(poll);
       clearTimeout(timer);
       if (result.signal === "SIGKILL") {
         kills++;
