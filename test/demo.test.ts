@@ -116,4 +116,12 @@ describe("predist demo", () => {
     expect(simulation.compromised.map((row) => row.captured)).toEqual([0, 10, 30]);
     expect(existsSync(summary.database)).toBe(true);
   });
+
+  it("the revocation round left no link with a revoked node or on a revoked key", () => {
+    const { revocation } = summary.simulation;
+    expect(revocation.revokedNodes).toBe(10);
+    expect(revocation.lost).toBeGreaterThan(0);
+    expect(revocation.linksOnRevokedKeys).toBe(0);
+    expect(revocation.linksWithRevokedNodes).toBe(0);
+  });
 });

@@ -24,6 +24,7 @@ export const DEMO = {
   threshold: 3,
   virtualNodes: 4,
   captured: [0, 10, 30],
+  revoked: 10,
   seed: "predist-demo",
 } as const;
 
@@ -61,6 +62,15 @@ export interface DemoSummary {
     predictedDirectKeyFraction: number;
     largestComponent: number;
     compromised: { captured: number; measured: number; predicted: number }[];
+    revocation: {
+      revokedNodes: number;
+      revokedKeys: number;
+      lost: number;
+      reestablished: number;
+      linksOnRevokedKeys: number;
+      linksWithRevokedNodes: number;
+      componentsAfter: number;
+    };
   };
   report: string;
   revocation: string;
@@ -288,7 +298,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // 6. Simulate the deployed network on the real firmware, with a capture round.
   const simulated = parseJson<Record<string, unknown>>(
-    step(`Simulate ${DEMO.nodes} nodes on the firmware, capture nodes`, [
+    step(`Simulate ${DEMO.nodes} nodes on the firmware, capture and revoke nodes`, [
       "simulate",
       "--engine",
       "firmware",
@@ -302,6 +312,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       String(DEMO.ring),
       "--captured",
       DEMO.captured.join(","),
+      "--revoke",
+      String(DEMO.revoked),
       "--seed",
       DEMO.seed,
       "--report",
@@ -322,6 +334,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         `exposed (predicted ${(row.predicted * 100).toFixed(1)} %)`,
     );
   }
+  const healed = simulation.revocation;
+  say(
+    `  revoked ${healed.revokedNodes} captured nodes and their ${healed.revokedKeys} keys over ` +
+      `the air: ${healed.lost} links lost, ${healed.reestablished} re-established, ` +
+      `${healed.linksOnRevokedKeys} left on a revoked key; ${healed.componentsAfter} ` +
+      "component(s) after",
+  );
 
   // 7. Revoke a captured node: the authenticated broadcast for the base station.
   const victim = provisioned[0]?.nodeId;
@@ -396,7 +415,7 @@ function summarizeSimulation(result: Record<string, unknown>): DemoSummary["simu
   if (!run) throw new CliError(EXIT.INTERNAL, "simulate --json printed no run");
   return {
     nodes: numberAt(run.nodes, "nodes"),
-    directKeyFraction: numberAt(run.firmware?.directFraction, "firmware.directFraction"),
+    directKeyFraction: numberAt(run.directFraction, "directFraction"),
     predictedDirectKeyFraction: numberAt(
       run.predictedShareProbability,
       "predictedShareProbability",
@@ -407,6 +426,21 @@ function summarizeSimulation(result: Record<string, unknown>): DemoSummary["simu
       measured: numberAt(c.fraction, "capture.fraction"),
       predicted: numberAt(c.predicted, "capture.predicted"),
     })),
+    revocation: {
+      revokedNodes: (run.revocation?.revokedNodes ?? []).length,
+      revokedKeys: numberAt(run.revocation?.revokedKeys, "revocation.revokedKeys"),
+      lost: numberAt(run.revocation?.lost, "revocation.lost"),
+      reestablished: numberAt(run.revocation?.reestablished, "revocation.reestablished"),
+      linksOnRevokedKeys: numberAt(
+        run.revocation?.linksOnRevokedKeys,
+        "revocation.linksOnRevokedKeys",
+      ),
+      linksWithRevokedNodes: numberAt(
+        run.revocation?.linksWithRevokedNodes,
+        "revocation.linksWithRevokedNodes",
+      ),
+      componentsAfter: numberAt(run.revocation?.after?.components, "revocation.after.components"),
+    },
   };
 }
 
