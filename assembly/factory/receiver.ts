@@ -365,6 +365,13 @@ function cmacFlash(addr: u32, len: u32): bool {
   return true;
 }
 
+/** Starts a CHECK tag under the node key: its label, then `len` request bytes from `request`. */
+function tagStart(label: usize, labelLen: i32, request: usize, len: i32): void {
+  cmacInit(cmacCtx, keyBuf);
+  cmacUpdate(cmacCtx, label, labelLen);
+  cmacUpdate(cmacCtx, request, len);
+}
+
 /**
  * CHECK (end-of-line): challenge (16), count u8 (0 .. 8), count ring indices u16. Answer:
  * image tag = CMAC(K_node, "predist-eol" || challenge || active digest) (16), and ring proof =
@@ -392,17 +399,13 @@ function onCheck(payload: usize, len: i32): i32 {
     return status;
   }
   // Image tag over the challenge and the active digest.
-  cmacInit(cmacCtx, keyBuf);
-  cmacUpdate(cmacCtx, LABEL_EOL, LABEL_EOL_LEN);
-  cmacUpdate(cmacCtx, payload, CHALLENGE_LEN);
+  tagStart(LABEL_EOL, LABEL_EOL_LEN, payload, CHALLENGE_LEN);
   activeDigest(digestBuf);
   cmacUpdate(cmacCtx, digestBuf, DIGEST_LEN);
   cmacFinal(cmacCtx, digestBuf);
   putBytes(digestBuf, DIGEST_LEN);
   // Ring proof over the records the host named.
-  cmacInit(cmacCtx, keyBuf);
-  cmacUpdate(cmacCtx, LABEL_RING, LABEL_RING_LEN);
-  cmacUpdate(cmacCtx, payload, CHALLENGE_LEN + 1 + 2 * count);
+  tagStart(LABEL_RING, LABEL_RING_LEN, payload, CHALLENGE_LEN + 1 + 2 * count);
   let readOk = true;
   for (let i = 0; i < count && readOk; i++) {
     const index = <u32>load<u16>(indices + <usize>(2 * i));
