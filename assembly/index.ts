@@ -11,7 +11,7 @@ import { factoryBoot, factoryTimer, factoryUart } from "./factory/receiver";
 import { netBoot, netRadio, netTimer } from "./net/node";
 import { aesBlockCountReset } from "./crypto/index";
 
-/** Node protocol exports for the runtime: data to and from neighbours, counters (docs/protocol.md). */
+/** Node protocol exports: data to and from neighbours, counters (docs/protocol.md). */
 export { net_send, net_recv, net_status, net_peer, aes_blocks } from "./net/exports";
 
 /** Timer IDs 0-15 belong to the node protocols, 16-23 to the factory receiver. */
