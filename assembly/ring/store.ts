@@ -65,6 +65,8 @@ const ERASABLE_OFF: u32 = 144;
 
 const header = memory.data(IMAGE_HEADER_LEN, 8);
 const idBuf = memory.data(4, 4);
+/** A ring record: key ID u32, then the key (or a polypool share) at this offset. */
+const RECORD_KEY_AT: i32 = 4;
 
 let ready = false;
 let imageAddr: u32 = 0;
@@ -207,10 +209,9 @@ export function ringSeed(): usize {
 
 /** u32 word `word` after the ID of record `index` (a polypool share coefficient); 0 on error. */
 export function ringWordAt(index: i32, word: i32): u32 {
-  if (!ready || index < 0 || index >= recordCount) return 0;
-  if (word < 0 || 4 + 4 * word >= recordLen) return 0;
-  if (flashRead(ringAddr + <u32>(index * recordLen + 4 + 4 * word), idBuf, 4) != 0) return 0;
-  return load<u32>(idBuf);
+  const at = RECORD_KEY_AT + 4 * word;
+  if (word < 0 || at >= recordLen) return 0;
+  return recordU32(index, at);
 }
 
 export function ringImageAddr(): u32 {
@@ -240,9 +241,18 @@ export function ringNodeKey(out: usize): bool {
 
 /** ID of record `index` (0 when out of range or unprovisioned). */
 export function ringIdAt(index: i32): u32 {
-  if (!ready || index < 0 || index >= recordCount) return 0;
-  if (flashRead(ringAddr + <u32>(index * recordLen), idBuf, 4) != 0) return 0;
-  return load<u32>(idBuf);
+  return recordU32(index, 0);
+}
+
+/** The u32 at byte `offset` of ring record `index` (0 when out of range or unprovisioned). */
+function recordU32(index: i32, offset: i32): u32 {
+  return recordRead(index, offset, idBuf, 4) ? load<u32>(idBuf) : 0;
+}
+
+/** Reads `len` bytes at byte `offset` of ring record `index` to `out`; false when not available. */
+function recordRead(index: i32, offset: i32, out: usize, len: i32): bool {
+  if (!ready || index < 0 || index >= recordCount) return false;
+  return flashRead(ringAddr + <u32>(index * recordLen + offset), out, len) == 0;
 }
 
 /** Index of the record with `id`, or -1: binary search, one 4-byte flash read per step. */
@@ -262,10 +272,7 @@ export function ringFind(id: u32): i32 {
 
 /** Copies the 16-byte key of record `index` to `out`; ERR_UNPROVISIONED when not available. */
 export function ringKeyAt(index: i32, out: usize): i32 {
-  if (!ready || index < 0 || index >= recordCount) return ERR_UNPROVISIONED;
-  const addr = ringAddr + <u32>(index * recordLen) + 4;
-  if (flashRead(addr, out, RING_KEY_LEN) != 0) return ERR_UNPROVISIONED;
-  return OK;
+  return recordRead(index, RECORD_KEY_AT, out, RING_KEY_LEN) ? OK : ERR_UNPROVISIONED;
 }
 
 const erasable = memory.data(ERASABLE_LEN, 16);
