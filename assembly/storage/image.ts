@@ -71,19 +71,41 @@ function maskErasable(at: u32, n: i32): void {
   }
 }
 
+// Where maskedScan feeds the bytes it reads.
+const INTO_CRC: i32 = 0;
+const INTO_CMAC: i32 = 1;
+const INTO_MMO: i32 = 2;
+/** Set by maskedScan when a flash read failed. */
+let readFailed = false;
+
+/**
+ * Reads flash [addr, addr + len) with the erasable region (maskFrom, maskLen) as zeros into
+ * `into`: a CRC-32, which it returns, cmacCtx or mmoCtx (0 and readFailed set on a read error).
+ */
+function maskedScan(addr: u32, len: i32, into: i32): u32 {
+  readFailed = false;
+  let crc: u32 = 0;
+  for (let at = 0; at < len; at += CHUNK_LEN) {
+    const n = min(CHUNK_LEN, len - at);
+    if (flashRead(addr + <u32>at, chunk, n) < 0) {
+      readFailed = true;
+      return 0;
+    }
+    maskErasable(<u32>at, n);
+    if (into == INTO_CMAC) cmacUpdate(cmacCtx, chunk, n);
+    else if (into == INTO_MMO) mmoUpdate(mmoCtx, chunk, n);
+    else crc = crc32Update(crc, chunk, n);
+  }
+  return crc;
+}
+
 /** CRC-32 of image bytes [0, len - 20) with the erasable region read as zeros. */
 export function imageCrcValid(addr: u32, len: i32): bool {
   if (!imageHeaderValid(addr, len)) return false;
   loadErasable(addr, len);
   const body = len - TRAILER_LEN;
-  let crc: u32 = 0;
-  for (let at = 0; at < body; at += CHUNK_LEN) {
-    const n = min(CHUNK_LEN, body - at);
-    if (flashRead(addr + <u32>at, chunk, n) < 0) return false;
-    maskErasable(<u32>at, n);
-    crc = crc32Update(crc, chunk, n);
-  }
-  return crc == flashU32(addr + <u32>body);
+  const crc = maskedScan(addr, body, INTO_CRC);
+  return !readFailed && crc == flashU32(addr + <u32>body);
 }
 
 /** CMAC tag at len - 16 under the node key in the image, erasable region read as zeros. */
@@ -93,12 +115,8 @@ export function imageTagValid(addr: u32, len: i32): bool {
   const body = len - TAG_LEN;
   if (ok) {
     cmacInit(cmacCtx, nodeKey);
-    for (let at = 0; at < body && ok; at += CHUNK_LEN) {
-      const n = min(CHUNK_LEN, body - at);
-      ok = flashRead(addr + <u32>at, chunk, n) >= 0;
-      maskErasable(<u32>at, n);
-      cmacUpdate(cmacCtx, chunk, n);
-    }
+    maskedScan(addr, body, INTO_CMAC);
+    ok = !readFailed;
     cmacFinal(cmacCtx, tagBuf);
   }
   if (ok) ok = flashRead(addr + <u32>body, chunk, TAG_LEN) >= 0;
@@ -112,24 +130,17 @@ export function imageTagValid(addr: u32, len: i32): bool {
 /** MMO digest of the raw bytes [addr, addr + len) into `out` (16 bytes); false on a read error. */
 export function flashDigest(addr: u32, len: i32, out: usize): bool {
   mmoInit(mmoCtx);
-  for (let at = 0; at < len; at += CHUNK_LEN) {
-    const n = min(CHUNK_LEN, len - at);
-    if (flashRead(addr + <u32>at, chunk, n) < 0) return false;
-    mmoUpdate(mmoCtx, chunk, n);
-  }
+  maskLen = 0;
+  maskedScan(addr, len, INTO_MMO);
+  if (readFailed) return false;
   mmoFinal(mmoCtx, out);
   return true;
 }
 
 /** CRC-32 of the raw bytes [addr, addr + len), for the resume check; 0 on a read error. */
 export function flashCrc(addr: u32, len: i32): u32 {
-  let crc: u32 = 0;
-  for (let at = 0; at < len; at += CHUNK_LEN) {
-    const n = min(CHUNK_LEN, len - at);
-    if (flashRead(addr + <u32>at, chunk, n) < 0) return 0;
-    crc = crc32Update(crc, chunk, n);
-  }
-  return crc;
+  maskLen = 0;
+  return maskedScan(addr, len, INTO_CRC);
 }
 
 /** Copies the node key of the image at `addr` to `out`; false when the header is not valid. */
