@@ -175,6 +175,12 @@ function keyOf(id: u32, out: usize): i32 {
   return ringKeyAt(index, out);
 }
 
+/** Feeds `v` as a big-endian u32 to the streamed q-composite KDF. */
+function qWord(v: u32): void {
+  putU32(word, v);
+  cmacUpdate(qCtx, word, 4);
+}
+
 /** Writes the shared material S of the entry's link (mode and selector) to `material`. */
 function deriveMaterial(e: usize, idI: u32): i32 {
   if (<u32>load<u8>(e + E_MODE) == MODE_PATH) {
@@ -197,8 +203,7 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     let status = keyOf(load<u32>(e + E_SEL), keyTmp);
     if (status != OK) return status;
     cmacInit(qCtx, keyTmp);
-    putU32(word, 1);
-    cmacUpdate(qCtx, word, 4);
+    qWord(1);
     cmacUpdate(qCtx, Q_LABEL, Q_LABEL_LEN + 1);
     store<u32>(word, <u32>count);
     cmacUpdate(qCtx, word, 4);
@@ -207,8 +212,7 @@ function deriveMaterial(e: usize, idI: u32): i32 {
       status = keyOf(load<u32>(e + E_SEL + <usize>(4 * i)), keyTmp);
       cmacUpdate(qCtx, keyTmp, KEY_LEN);
     }
-    putU32(word, 8 * KEY_LEN);
-    cmacUpdate(qCtx, word, 4);
+    qWord(8 * KEY_LEN);
     cmacFinal(qCtx, material);
     wipe(keyTmp, KEY_LEN);
     return status;
@@ -270,8 +274,8 @@ function deriveKeys(e: usize, idI: u32, idR: u32): i32 {
   putTranscript(e, idI, idR);
   kdf(material, LINK_LABEL, LINK_LABEL_LEN, tagMsg + 1, TRANSCRIPT_LEN, kdfOut, 2 * KEY_LEN);
   wipe(material, KEY_LEN);
-  copy(e + E_CONFIRM_KEY, kdfOut, KEY_LEN);
-  copy(e + E_PENDING_KEY, kdfOut + <usize>KEY_LEN, KEY_LEN);
+  // Kc then the link key: E_PENDING_KEY follows E_CONFIRM_KEY, so one copy fills both.
+  copy(e + E_CONFIRM_KEY, kdfOut, 2 * KEY_LEN);
   wipe(kdfOut, 2 * KEY_LEN);
   return OK;
 }
