@@ -10,7 +10,7 @@
 // A polynomial of degree t is known to the attacker only when more than t captured nodes held it
 // (Liu & Ning, CCS 2003); Blundo's bound, not counted here for partial captures.
 
-import type { Authority } from "../../host/authority/index.js";
+import { intersect, type Authority } from "../../host/authority/index.js";
 import type { NodeRecord } from "./types.js";
 
 /** docs/protocol.md: at most this many shared key IDs enter a q-composite link key. */
@@ -43,21 +43,6 @@ export interface Exposure {
   pairs: { a: number; b: number; keyIds: number[]; exposed: boolean }[];
   /** True when MAX_EXAMINED_PAIRS was reached and the counts are lower bounds. */
   truncated: boolean;
-}
-
-function intersect(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      out.push(a[i]);
-      i++;
-      j++;
-    } else if (a[i] < b[j]) i++;
-    else j++;
-  }
-  return out;
 }
 
 /** The key IDs a link between rings a and b uses, or undefined when they have no link. */
