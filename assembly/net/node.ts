@@ -37,7 +37,8 @@ import {
   entryState, setState, hasFlag, setFlag, clearFlag, findEntry, findOrAddEntry, wipeHandshake,
   dropLink, wipePathKey, wipeCounters, clearTable,
 } from "./neighbours";
-import { revokeFrame, discloseFrame, revokeBoot, keyRevoked, nodeRevoked } from "./revoke";
+import { revokeFrame, discloseFrame, revokeBoot, keyRevoked, keyUsable, nodeRevoked }
+  from "./revoke";
 
 // Static buffers.
 const tx = memory.data(FRAME_MAX + 1, 16);
@@ -170,9 +171,8 @@ function hasMaterial(e: usize): bool {
 
 /** Copies the ring key with ID `id` to `out`; ERR_NET_UNKNOWN_KEY when absent or revoked. */
 function keyOf(id: u32, out: usize): i32 {
-  const index = ringFind(id);
-  if (index < 0 || keyRevoked(id)) return ERR_NET_UNKNOWN_KEY;
-  return ringKeyAt(index, out);
+  if (!keyUsable(id)) return ERR_NET_UNKNOWN_KEY;
+  return ringKeyAt(ringFind(id), out);
 }
 
 /** Feeds `v` as a big-endian u32 to the streamed q-composite KDF. */
@@ -383,7 +383,7 @@ let helloEntry: usize = 0;
 
 /** Adds an announced ID to helloEntry's selection when this node holds it, unrevoked. */
 function selectShared(id: u32): void {
-  if (ringFind(id) >= 0 && !keyRevoked(id)) selectInsert(helloEntry, id);
+  if (keyUsable(id)) selectInsert(helloEntry, id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,7 +479,7 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
     for (let i = 0; i < count; i++) {
       const id = getU32(f + <usize>(LINK_INIT_FIXED_LEN + 4 * i));
       if (i > 0 && id <= prev) return ERR_NET_MALFORMED;
-      if (ringFind(id) < 0 || keyRevoked(id)) return ERR_NET_UNKNOWN_KEY;
+      if (!keyUsable(id)) return ERR_NET_UNKNOWN_KEY;
       if (id != load<u32>(e + E_SEL + <usize>(4 * i))) differs = true;
       prev = id;
     }

@@ -68,6 +68,11 @@ export function keyRevoked(id: u32): bool {
   return listHas(revokedKeys, revokedKeyCount, id);
 }
 
+/** True when this node's ring holds key `id` and it is not revoked. */
+export function keyUsable(id: u32): bool {
+  return ringFind(id) >= 0 && !keyRevoked(id);
+}
+
 /** True when the frame at `f` goes from the authority to every node (REVOKE, DISCLOSE). */
 function fromAuthority(f: usize): bool {
   return getU32(f + 1) == AUTHORITY_ID && getU32(f + 5) == BROADCAST_ID;
@@ -164,7 +169,7 @@ function applyRevocation(frame: usize): i32 {
       if (revokedNodeCount == REVOKED_MAX) return ERR_NO_SPACE;
       store<u32>(revokedNodes + <usize>(4 * revokedNodeCount), id);
       revokedNodeCount++;
-    } else if (!keyRevoked(id) && ringFind(id) >= 0) {
+    } else if (keyUsable(id)) {
       // A key outside the ring needs no memory: no selector can name it here.
       if (revokedKeyCount == REVOKED_MAX) return ERR_NO_SPACE;
       store<u32>(revokedKeys + <usize>(4 * revokedKeyCount), id);
