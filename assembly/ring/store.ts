@@ -79,8 +79,6 @@ let recordLen: i32 = 0;
 let ringAddr: u32 = 0;
 let threshold: u32 = 0;
 let lanes: u32 = 0;
-let poolSize: u64 = 0;
-let draws: u32 = 0;
 let erasableLen: i32 = 0;
 /** ERR_UNPROVISIONED as a literal: a named initial value costs a start function. */
 let bootStatus: i32 = 4;
@@ -106,8 +104,7 @@ function check(): i32 {
   nodeId = hdrU32(OFF_NODE_ID);
   threshold = hdrU32(OFF_THRESHOLD);
   lanes = hdrU32(OFF_LANES);
-  poolSize = load<u64>(header + OFF_POOL_SIZE);
-  draws = hdrU32(OFF_DRAWS);
+  const poolSize = load<u64>(header + OFF_POOL_SIZE);
   const count = hdrU32(OFF_RECORD_COUNT);
   const rlen = hdrU32(OFF_RECORD_LEN);
   const ringOff = hdrU32(OFF_RING_OFFSET);
@@ -189,8 +186,9 @@ export function ringSeeded(): bool {
   return (flags & FLAG_SEEDED_RING) != 0;
 }
 
+/** Read from the header copy, like ringSeed. */
 export function ringDraws(): u32 {
-  return draws;
+  return hdrU32(OFF_DRAWS);
 }
 
 export function ringLanes(): u32 {
@@ -199,7 +197,7 @@ export function ringLanes(): u32 {
 
 /** Pool size P (eg, q-composite) or polynomial count s (polypool). */
 export function ringPoolSize(): u64 {
-  return poolSize;
+  return load<u64>(header + OFF_POOL_SIZE);
 }
 
 /** Address of the public ring seed in the header copy (seeded rings). */
