@@ -76,7 +76,6 @@ let flags: u32 = 0;
 let nodeId: u32 = 0;
 let recordCount: i32 = 0;
 let recordLen: i32 = 0;
-let ringAddr: u32 = 0;
 let threshold: u32 = 0;
 let lanes: u32 = 0;
 let erasableLen: i32 = 0;
@@ -133,7 +132,6 @@ function check(): i32 {
   }
   recordCount = <i32>count;
   recordLen = <i32>rlen;
-  ringAddr = imageAddr + ringOff;
   erasableLen = <i32>eLen;
 
   // Trailer: CRC-32 over [0, len - 20), CMAC under the node key over [0, len - 16), both with the
@@ -250,6 +248,8 @@ function recordU32(index: i32, offset: i32): u32 {
 /** Reads `len` bytes at byte `offset` of ring record `index` to `out`; false when not available. */
 function recordRead(index: i32, offset: i32, out: usize, len: i32): bool {
   if (!ready || index < 0 || index >= recordCount) return false;
+  // The ring follows the erasable region (check: ring offset = ERASABLE_OFF + erasable length).
+  const ringAddr = imageAddr + ERASABLE_OFF + <u32>erasableLen;
   return flashRead(ringAddr + <u32>(index * recordLen + offset), out, len) == 0;
 }
 

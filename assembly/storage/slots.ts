@@ -48,7 +48,6 @@ const scratch = memory.data(DIGEST_LEN, 16);
 
 let pageSize: i32 = 0;
 let slotPages: i32 = 0;
-let recordBase: u32 = 0;
 let recordsPerPage: i32 = 0;
 let geometryOk = false;
 
@@ -74,7 +73,8 @@ function slotAddr(slot: i32): u32 {
 function recordAddr(index: i32): u32 {
   const page = index / recordsPerPage;
   const within = index % recordsPerPage;
-  return recordBase + <u32>(page * pageSize + within * RECORD_LEN);
+  // The record pages follow the two slots.
+  return slotAddr(2) + <u32>(page * pageSize + within * RECORD_LEN);
 }
 
 /** Reads record `index` into `record`; true when its magic and CRC hold. */
@@ -115,7 +115,6 @@ function loadGeometry(): bool {
   if (pageSize < RECORD_LEN || pageSize > SLOT_LEN || pages <= 0) return false;
   slotPages = (SLOT_LEN + pageSize - 1) / pageSize;
   if (pages < 2 * slotPages + RECORD_PAGES) return false;
-  recordBase = <u32>(2 * slotPages * pageSize);
   recordsPerPage = pageSize / RECORD_LEN;
   return true;
 }
