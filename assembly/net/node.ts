@@ -155,13 +155,18 @@ function sendHello(dst: u32): i32 {
 // ---------------------------------------------------------------------------------------------
 // Key schedule (docs/protocol.md, "Link handshake")
 
+/** True when a q-composite selector of `count` IDs is empty or below the threshold q. */
+function belowThreshold(count: i32): bool {
+  return count < 1 || <u32>count < ringThreshold();
+}
+
 /** True when the entry's discovery result lets a pair key be derived. */
 function hasMaterial(e: usize): bool {
   const scheme = ringScheme();
   const count = <u32>load<u8>(e + E_SEL_COUNT);
   if (inScheme(ONE_ID_SCHEMES)) return count >= 1;
   if (scheme == SCHEME_QCOMPOSITE) {
-    return count >= ringThreshold() && count >= 1 && !hasFlag(e, F_SEL_FULL);
+    return !belowThreshold(<i32>count) && !hasFlag(e, F_SEL_FULL);
   }
   if (inScheme(PEER_KEY_SCHEMES)) return ringFind(entryId(e)) >= 0;
   // LEAP+: the lower ID initiates and needs K_IN; the responder needs only its own key.
@@ -199,7 +204,7 @@ function deriveMaterial(e: usize, idI: u32): i32 {
     // s_1 < ... < s_c, S = KDF(K_s1, "qcomposite", le32(c) | le32(s_1..s_c) | K_s2 | ... | K_sc).
     // A 16-byte KDF output is one CMAC over [1]_32 | label | 0x00 | context | [128]_32, so the
     // keys are streamed from flash into the CMAC one at a time, never gathered in RAM.
-    if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
+    if (belowThreshold(count)) return ERR_NET_NO_SHARED_KEY;
     let status = keyOf(load<u32>(e + E_SEL), keyTmp);
     if (status != OK) return status;
     cmacInit(qCtx, keyTmp);
@@ -464,7 +469,7 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
   const count = <i32>load<u8>(f + 18);
   if (count > SELECT_MAX || len != LINK_INIT_FIXED_LEN + 4 * count) return ERR_NET_MALFORMED;
   if (mode != MODE_PAIR && mode != MODE_PATH) return ERR_NET_MALFORMED;
-  if (nodeRevoked(src)) return ERR_NET_REVOKED;
+  // dispatch has refused a revoked src.
   const e = findOrAddEntry(src);
   if (e == 0) return ERR_NO_SPACE;
   // Both sides initiated: the lower ID's handshake wins.
@@ -486,7 +491,7 @@ function onLinkInit(f: usize, len: i32, src: u32): i32 {
     if (inScheme(ONE_ID_SCHEMES)) {
       if (count != 1) return ERR_NET_NO_SHARED_KEY;
     } else if (scheme == SCHEME_QCOMPOSITE) {
-      if (count < 1 || <u32>count < ringThreshold()) return ERR_NET_NO_SHARED_KEY;
+      if (belowThreshold(count)) return ERR_NET_NO_SHARED_KEY;
     } else if (count != 0) {
       return ERR_NET_MALFORMED;
     }
