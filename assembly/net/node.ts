@@ -675,7 +675,8 @@ function onPathKey(from: usize, n: i32): i32 {
     // is a linked neighbour, else nowhere. Nothing is flooded (docs/protocol.md, "Path keys").
     if (origin != entryId(from)) return ERR_NET_MALFORMED;
     const t = findEntry(target);
-    if (t == 0 || !hasFlag(t, F_LINKED)) return ERR_NET_NOT_LINKED;
+    if (t == 0) return ERR_NET_NOT_LINKED;
+    // sealAndSend answers ERR_NET_NOT_LINKED for an unlinked target.
     return sealAndSend(t, TYPE_PATH_KEY, plain, PATH_PAYLOAD_LEN);
   }
   // The target: keep the key and initiate in mode 1, unless already linked to the origin and not
