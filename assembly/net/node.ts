@@ -589,7 +589,7 @@ function buildNonce(src: u32, dst: u32, seq: u32): void {
 /** Seals `len` bytes at `payload` to the linked neighbour of entry `e` and sends the frame. */
 function sealAndSend(e: usize, type: u32, payload: usize, len: i32): i32 {
   if (!hasFlag(e, F_LINKED)) return ERR_NET_NOT_LINKED;
-  if (len < 0 || len > DATA_PAYLOAD_MAX) return ERR_BAD_LENGTH;
+  // `len` is PATH_PAYLOAD_LEN, or within 0 .. DATA_PAYLOAD_MAX (checked by netSend).
   const seq = load<u32>(e + E_TX_SEQ) + 1;
   if (seq == 0) {
     // The counter would wrap: the link must be re-keyed (docs/protocol.md).
