@@ -260,6 +260,11 @@ function onHello(payload: usize, len: i32): i32 {
   return OK;
 }
 
+/** Re-reads rxOffset from the staged slot when unknown or past `imageLen`. */
+function syncOffset(imageLen: i32): void {
+  if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
+}
+
 /**
  * BEGIN: image length u32, digest (16), flags u8. Answer: next offset u32, CRC-32 of the staged
  * bytes before it u32, already-active u8. The same image already staged resumes; the active
@@ -285,7 +290,7 @@ function onBegin(payload: usize, len: i32): i32 {
   stagedDigest(digestBuf);
   if (stagedImageLen() == imageLen && constantTimeEqual(digestBuf, digest, DIGEST_LEN)
     && (flags & BEGIN_RESTART) == 0) {
-    if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
+    syncOffset(imageLen);
     putU32(<u32>rxOffset);
     putU32(stagedCrc(rxOffset));
     putU8(0);
@@ -312,7 +317,7 @@ function onBegin(payload: usize, len: i32): i32 {
 function onWrite(payload: usize, len: i32): i32 {
   const imageLen = stagedImageLen();
   if (imageLen <= 0) return ERR_NOT_STAGED;
-  if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
+  syncOffset(imageLen);
   const dataLen = len - WRITE_FIXED;
   const offset = load<u32>(payload);
   const end = <u64>offset + <u64>dataLen;
@@ -340,7 +345,7 @@ function onCommit(payload: usize, len: i32): i32 {
   if (len != DIGEST_LEN) return ERR_FRAME_LENGTH;
   const imageLen = stagedImageLen();
   if (imageLen <= 0) return ERR_NOT_STAGED;
-  if (rxOffset < 0 || rxOffset > imageLen) rxOffset = stagedResumeOffset();
+  syncOffset(imageLen);
   if (rxOffset < imageLen) return ERR_INCOMPLETE;
   stagedDigest(digestBuf);
   if (!constantTimeEqual(digestBuf, payload, DIGEST_LEN)) return ERR_DIGEST_MISMATCH;
