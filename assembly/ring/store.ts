@@ -15,53 +15,20 @@ import { crc32Update, wipe } from "../crypto/index";
 import { copyBytes } from "../crypto/util";
 import { imageCrcValid, imageTagValid, imageNodeKey } from "../storage/image";
 import { ERR_NET_IMAGE_FORMAT, ERR_NET_IMAGE_CRC, ERR_NET_IMAGE_TAG } from "../status";
+import {
+  IMAGE_MAGIC, IMAGE_VERSION, IMAGE_HEADER_LEN, IMAGE_MAX_LEN, TRAILER_LEN, KEY_RECORD_LEN,
+  ANCHOR_LEN, ERASABLE_LEN, RING_KEY_LEN, SCHEME_FULL, SCHEME_POLYPOOL, SCHEME_LEAP,
+  FLAG_SEEDED_RING, OFF_MAGIC, OFF_VERSION, OFF_SCHEME, OFF_FLAGS, OFF_NODE_ID, OFF_IMAGE_LEN,
+  OFF_POOL_SIZE, OFF_THRESHOLD, OFF_LANES, OFF_RING_SEED, LANES_MAX, OFF_DRAWS, OFF_RECORD_COUNT,
+  OFF_RECORD_LEN, OFF_RING_OFFSET, OFF_NODE_KEY_OFFSET, OFF_ANCHOR_OFFSET, OFF_ERASABLE_OFFSET,
+  OFF_ERASABLE_LEN, NODE_KEY_OFF, ANCHOR_OFF, ERASABLE_OFF,
+} from "../image-layout";
 
-export const IMAGE_MAGIC: u32 = 0x494b4450;
-export const IMAGE_VERSION: u32 = 1;
-export const IMAGE_HEADER_LEN: i32 = 96;
-export const IMAGE_MAX_LEN: i32 = 32768;
-export const TRAILER_CRC_LEN: i32 = 4;
-export const TRAILER_TAG_LEN: i32 = 16;
-export const TRAILER_LEN: i32 = TRAILER_CRC_LEN + TRAILER_TAG_LEN;
-export const KEY_RECORD_LEN: i32 = 20;
-export const ANCHOR_LEN: i32 = 32;
-export const ERASABLE_LEN: i32 = 36;
-export const RING_KEY_LEN: i32 = 16;
+export {
+  TRAILER_CRC_LEN, TRAILER_TAG_LEN, TRAILER_LEN, SCHEME_FULL, SCHEME_EG, SCHEME_QCOMPOSITE,
+  SCHEME_PAIRWISE, SCHEME_POLYPOOL, SCHEME_LEAP, LANES_MAX,
+} from "../image-layout";
 
-export const SCHEME_FULL: u32 = 1;
-export const SCHEME_EG: u32 = 2;
-export const SCHEME_QCOMPOSITE: u32 = 3;
-export const SCHEME_PAIRWISE: u32 = 4;
-export const SCHEME_POLYPOOL: u32 = 5;
-export const SCHEME_LEAP: u32 = 6;
-export const FLAG_SEEDED_RING: u32 = 0x01;
-
-// Header offsets (docs/image-format.md, "Header"); the image is little-endian.
-const OFF_MAGIC: usize = 0;
-const OFF_VERSION: usize = 4;
-const OFF_SCHEME: usize = 6;
-const OFF_FLAGS: usize = 7;
-const OFF_NODE_ID: usize = 8;
-const OFF_IMAGE_LEN: usize = 12;
-const OFF_POOL_SIZE: usize = 16;
-const OFF_RING_SIZE: usize = 24;
-const OFF_THRESHOLD: usize = 28;
-const OFF_LANES: usize = 32;
-const OFF_RING_SEED: usize = 72;
-/** Most polypool lanes (host/authority LANES_MAX). */
-export const LANES_MAX: u32 = 16;
-const OFF_DRAWS: usize = 40;
-const OFF_RECORD_COUNT: usize = 44;
-const OFF_RECORD_LEN: usize = 48;
-const OFF_RING_OFFSET: usize = 52;
-const OFF_NODE_KEY_OFFSET: usize = 56;
-const OFF_ANCHOR_OFFSET: usize = 60;
-const OFF_ERASABLE_OFFSET: usize = 64;
-const OFF_ERASABLE_LEN: usize = 68;
-// The canonical section offsets (docs/image-format.md, "Layout").
-const NODE_KEY_OFF: u32 = 96;
-const ANCHOR_OFF: u32 = 112;
-const ERASABLE_OFF: u32 = 144;
 
 const header = memory.data(IMAGE_HEADER_LEN, 8);
 const idBuf = memory.data(4, 4);

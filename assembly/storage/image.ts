@@ -12,21 +12,14 @@ import {
   MMO_CTX_LEN, mmoInit, mmoUpdate, mmoFinal, CMAC_CTX_LEN, cmacInit, cmacUpdate, cmacFinal,
   crc32Update, constantTimeEqual, wipe,
 } from "../crypto/index";
+import {
+  IMAGE_MAGIC, IMAGE_VERSION, IMAGE_MIN_LEN, IMAGE_MAX_LEN, TRAILER_LEN, TRAILER_TAG_LEN,
+  OFF_IMAGE_LEN, OFF_NODE_KEY_OFFSET, OFF_ERASABLE_OFFSET, OFF_ERASABLE_LEN,
+} from "../image-layout";
+export { IMAGE_MAGIC, IMAGE_VERSION, IMAGE_MIN_LEN, IMAGE_MAX_LEN } from "../image-layout";
 
-export const IMAGE_MAGIC: u32 = 0x494b4450;
-export const IMAGE_VERSION: u32 = 1;
-/** Header, node key, anchor and trailer: the shortest image the format allows. */
-export const IMAGE_MIN_LEN: i32 = 164;
-export const IMAGE_MAX_LEN: i32 = 32768;
 export const DIGEST_LEN: i32 = 16;
 export const KEY_LEN: i32 = 16;
-/** Trailer: CRC-32 at len - 20, tag at len - 16. */
-const TRAILER_LEN: i32 = 20;
-const TAG_LEN: i32 = 16;
-const HEADER_LENGTH_FIELD: u32 = 12;
-const HEADER_NODE_KEY_OFFSET: u32 = 56;
-const HEADER_ERASABLE_OFFSET: u32 = 64;
-const HEADER_ERASABLE_LEN: u32 = 68;
 
 /** Streaming buffer: flash is read this many bytes at a time. */
 const CHUNK_LEN: i32 = 64;
@@ -34,7 +27,7 @@ const chunk = memory.data(CHUNK_LEN, 16);
 const mmoCtx = memory.data(MMO_CTX_LEN, 16);
 const cmacCtx = memory.data(CMAC_CTX_LEN, 16);
 const nodeKey = memory.data(KEY_LEN, 16);
-const tagBuf = memory.data(TAG_LEN, 16);
+const tagBuf = memory.data(TRAILER_TAG_LEN, 16);
 const word = memory.data(4, 4);
 
 /** Reads a u32 (little-endian) at `addr`; 0xFFFFFFFF when the flash read fails. */
@@ -49,7 +42,7 @@ export function imageHeaderValid(addr: u32, len: i32): bool {
   if (len < IMAGE_MIN_LEN || len > IMAGE_MAX_LEN) return false;
   if (flashU32(addr) != IMAGE_MAGIC) return false;
   if ((flashU32(addr + 4) & 0xffff) != IMAGE_VERSION) return false;
-  return flashU32(addr + HEADER_LENGTH_FIELD) == <u32>len;
+  return flashU32(addr + <u32>OFF_IMAGE_LEN) == <u32>len;
 }
 
 /** Erasable region [maskFrom, maskFrom + maskLen) of the image being read (loadErasable). */
@@ -58,8 +51,8 @@ let maskLen: u32 = 0;
 
 /** The erasable region from the header; empty when absent, at 0 or out of bounds. */
 function loadErasable(addr: u32, len: i32): void {
-  maskFrom = flashU32(addr + HEADER_ERASABLE_OFFSET);
-  maskLen = flashU32(addr + HEADER_ERASABLE_LEN);
+  maskFrom = flashU32(addr + <u32>OFF_ERASABLE_OFFSET);
+  maskLen = flashU32(addr + <u32>OFF_ERASABLE_LEN);
   if (maskFrom == 0 || <u64>maskFrom + <u64>maskLen > <u64>(len - TRAILER_LEN)) maskLen = 0;
 }
 
@@ -112,17 +105,17 @@ export function imageCrcValid(addr: u32, len: i32): bool {
 export function imageTagValid(addr: u32, len: i32): bool {
   let ok = imageNodeKey(addr, len, nodeKey);
   loadErasable(addr, len);
-  const body = len - TAG_LEN;
+  const body = len - TRAILER_TAG_LEN;
   if (ok) {
     cmacInit(cmacCtx, nodeKey);
     maskedScan(addr, body, INTO_CMAC);
     ok = !readFailed;
     cmacFinal(cmacCtx, tagBuf);
   }
-  if (ok) ok = flashRead(addr + <u32>body, chunk, TAG_LEN) >= 0;
-  const valid = ok && constantTimeEqual(tagBuf, chunk, TAG_LEN);
+  if (ok) ok = flashRead(addr + <u32>body, chunk, TRAILER_TAG_LEN) >= 0;
+  const valid = ok && constantTimeEqual(tagBuf, chunk, TRAILER_TAG_LEN);
   wipe(nodeKey, KEY_LEN);
-  wipe(tagBuf, TAG_LEN);
+  wipe(tagBuf, TRAILER_TAG_LEN);
   wipe(cmacCtx, CMAC_CTX_LEN);
   return valid;
 }
@@ -146,7 +139,7 @@ export function flashCrc(addr: u32, len: i32): u32 {
 /** Copies the node key of the image at `addr` to `out`; false when the header is not valid. */
 export function imageNodeKey(addr: u32, len: i32, out: usize): bool {
   if (!imageHeaderValid(addr, len)) return false;
-  const keyAt = flashU32(addr + HEADER_NODE_KEY_OFFSET);
+  const keyAt = flashU32(addr + <u32>OFF_NODE_KEY_OFFSET);
   if (keyAt < 96 || <u64>keyAt + <u64>KEY_LEN > <u64>(len - TRAILER_LEN)) return false;
   return flashRead(addr + keyAt, out, KEY_LEN) >= 0;
 }
