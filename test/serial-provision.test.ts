@@ -89,20 +89,20 @@ describe("predist provision", () => {
     expect(dry.code, dry.err).toBe(0);
     expect(JSON.parse(dry.out.trim()).event).toBe("plan");
 
-    const first = await run(
-      "provision",
-      "--db",
-      db,
-      "--json",
-      "--share",
-      shares[0]!,
-      "--share",
-      shares[1]!,
-      "--port",
-      ports[0]!,
-      "--port",
-      ports[1]!,
-    );
+    // `predist provision --json` with two of the shares, on the given ports.
+    const provision = (...on: string[]) =>
+      run(
+        "provision",
+        "--db",
+        db,
+        "--json",
+        "--share",
+        shares[0]!,
+        "--share",
+        shares[1]!,
+        ...on.flatMap((port) => ["--port", port]),
+      );
+    const first = await provision(ports[0]!, ports[1]!);
     expect(first.code, first.err + first.out).toBe(0);
     const ends = first.out
       .trim()
@@ -123,18 +123,7 @@ describe("predist provision", () => {
       await store.close();
     }
 
-    const second = await run(
-      "provision",
-      "--db",
-      db,
-      "--json",
-      "--share",
-      shares[0]!,
-      "--share",
-      shares[1]!,
-      "--port",
-      ports[0]!,
-    );
+    const second = await provision(ports[0]!);
     expect(second.code, second.err).toBe(0);
     const again = await openStore({ path: db });
     try {

@@ -89,7 +89,8 @@ export function egShareProbability(P: number, k: number): number {
 }
 
 /**
- * Expected degree for a connected key graph with probability Pc (EG 2002 section 3.2, Erdős–Rényi):
+ * Expected degree for a key graph connected with probability Pc (EG 2002 section 3.2,
+ * Erdős–Rényi):
  * d = ((n - 1) / n) (ln n - ln(-ln Pc)).
  */
 export function erdosRenyiDegree(n: number, Pc: number): number {

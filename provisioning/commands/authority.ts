@@ -447,9 +447,8 @@ export function registerAuthorityCommands(program: Command): void {
     .helpGroup(GROUP.plan)
     .description(
       "For a network and a memory budget, list every scheme that fits with its " +
-        "parameters, direct-link probability, storage and compromised fraction at x = 10, 50," +
-        " 100, " +
-        "500; best first by the compromised fraction at x = 100, then storage.",
+        "parameters, direct-link probability, storage and compromised fraction at " +
+        "x = 10, 50, 100, 500; best first by the compromised fraction at x = 100, then storage.",
     )
     .requiredOption("--nodes <n>", "nodes in the network", count)
     .requiredOption("--neighbours <n'>", "neighbours in radio range of a node", count)

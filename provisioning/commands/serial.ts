@@ -204,9 +204,9 @@ function registerProvision(program: Command): void {
       .summary("take node IDs, build their images, flash, verify and record them")
       .description(
         "For each --port: take the next node ID from the store (or the ID this station left " +
-          "unfinished on that port, so a rerun resumes), build the node's image with the" +
-          " unsealed " +
-          "authority, flash it with the end-of-line check, and record it as flashed and verified " +
+          "unfinished on that port, so a rerun resumes), build the node's image with the " +
+          "unsealed authority, flash it with the end-of-line check, and record it as flashed and " +
+          "verified " +
           "in the store's journal. Ports run in parallel. Images never touch the disk.",
       ),
   )

@@ -413,8 +413,8 @@ export function registerSimulateCommands(program: Command): void {
     .option(
       "--revoke <x>",
       "firmware engine: after links settle, capture x nodes " +
-        `(--capture-mode order), revoke them by μTESLA broadcast from a base station and let the ` +
-        `network heal; x <= ${REVOKED_NODES_MAX} (default: no revocation)`,
+        "(--capture-mode order), revoke them by μTESLA broadcast from a base station and " +
+        `let the network heal; x <= ${REVOKED_NODES_MAX} (default: no revocation)`,
     )
     .option("--seed <text>", "seed of placement, keys, capture order and radio", d.seed)
     .option("--json", "print one JSON document instead of text", false)
