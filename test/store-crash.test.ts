@@ -105,6 +105,24 @@ function readFile(db: string): { nodes: Row[]; journal: { event: string; node_id
   return { nodes, journal };
 }
 
+/**
+ * Journal records in the file so far; 0 while the child has not yet created the file or its
+ * schema (the poll below can look in between the two).
+ */
+function journalLength(db: string): number {
+  if (!existsSync(db)) return 0;
+  const file = new Database(db, { readonly: true });
+  try {
+    const table = file
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'journal'")
+      .get();
+    if (!table) return 0;
+    return (file.prepare("SELECT count(*) AS n FROM journal").get() as { n: number }).n;
+  } finally {
+    file.close();
+  }
+}
+
 describe("crash consistency", () => {
   it("finishes a 500-node run killed at random points: each ID once, no silent gap", async () => {
     const db = join(dir, "crash.db");
@@ -116,14 +134,14 @@ describe("crash consistency", () => {
       // Retire the planned leftovers on some restarts, resume them on others.
       const policy = run % 3 === 2 ? "retire" : "resume";
       const drill = startDrill({ db, station: "line-1", target, policy });
-      const before = run < KILLS && existsSync(db) ? readFile(db).journal.length : 0;
+      const before = run < KILLS ? journalLength(db) : 0;
       // Kill at a random moment after the child's first journal write (polled), so every kill
       // lands mid-run however slowly the child starts on a loaded machine.
       let timer: NodeJS.Timeout | undefined;
       const poll =
         run < KILLS
           ? setInterval(() => {
-              if (timer || !existsSync(db) || readFile(db).journal.length <= before) return;
+              if (timer || journalLength(db) <= before) return;
               timer = setTimeout(drill.kill, Math.floor(random() * KILL_SPREAD_MS));
             }, POLL_MS)
           : undefined;
@@ -132,7 +150,7 @@ describe("crash consistency", () => {
       clearTimeout(timer);
       if (result.signal === "SIGKILL") {
         kills++;
-        if (existsSync(db) && readFile(db).journal.length > before) killedAfterProgress++;
+        if (journalLength(db) > before) killedAfterProgress++;
         continue;
       }
       expect(result.stderr).toBe("");
